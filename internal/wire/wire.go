@@ -1,0 +1,236 @@
+// Package wire converts the API's JSON numbers and UNIX seconds exactly:
+// money as int64 in the currency's minor unit (never through float64), and
+// timestamps with 0 and null as the zero time.
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var errNotNumber = errors.New("not a JSON number")
+
+// Number is a JSON number literal kept as its text ("" for null). Unlike
+// json.Number it refuses a quoted string.
+type Number string
+
+// UnmarshalJSON accepts a JSON number or null.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		*n = ""
+		return nil
+	}
+	if !validNumber(b) {
+		return fmt.Errorf("%w: %.32s", errNotNumber, b)
+	}
+	*n = Number(b)
+	return nil
+}
+
+// validNumber checks the JSON number grammar.
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	start := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i == start {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		s := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == s {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		s := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == s {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+// Exponent is the number of minor-unit digits of an ISO 4217 currency:
+// 0 for KRW, JPY and the other zero-decimal currencies, 3 for the dinars,
+// 2 otherwise. The empty currency is KRW.
+func Exponent(currency string) int {
+	switch strings.ToUpper(currency) {
+	case "", "KRW", "JPY", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "XPF", "KMF", "GNF", "PYG", "RWF", "VUV", "DJF", "BIF":
+		return 0
+	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
+		return 3
+	}
+	return 2
+}
+
+// ToMinor converts a wire amount to the currency's minor unit exactly. An
+// amount with more decimals than the currency has (KRW 10.5) is an error.
+func ToMinor(n Number, currency string) (int64, error) {
+	if n == "" {
+		return 0, nil
+	}
+	s := string(n)
+	neg := false
+	if s[0] == '-' {
+		neg = true
+		s = s[1:]
+	}
+	exp := 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > 30 || e < -30 {
+			return 0, fmt.Errorf("amount %s: exponent out of range", n)
+		}
+		exp = e
+		s = s[:i]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	shift := Exponent(currency) + exp - len(frac) // value = digits × 10^shift
+	if shift < 0 {
+		cut := -shift
+		if cut > len(digits) {
+			if strings.Trim(digits, "0") != "" {
+				return 0, fmt.Errorf("amount %s has more decimals than %s allows", n, currencyName(currency))
+			}
+			digits = ""
+		} else {
+			if strings.Trim(digits[len(digits)-cut:], "0") != "" {
+				return 0, fmt.Errorf("amount %s has more decimals than %s allows", n, currencyName(currency))
+			}
+			digits = digits[:len(digits)-cut]
+		}
+		shift = 0
+	}
+	if digits == "" {
+		return 0, nil
+	}
+	if len(digits)+shift > 18 {
+		return 0, fmt.Errorf("amount %s is out of range", n)
+	}
+	v, err := strconv.ParseInt(digits+strings.Repeat("0", shift), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("amount %s is out of range", n)
+	}
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+func currencyName(c string) string {
+	if c == "" {
+		return "KRW"
+	}
+	return strings.ToUpper(c)
+}
+
+// FromMinor writes a minor-unit amount as the wire's JSON number: KRW 1004
+// as 1004, USD 1050 as 10.5.
+func FromMinor(v int64, currency string) json.Number {
+	e := Exponent(currency)
+	if e == 0 {
+		return json.Number(strconv.FormatInt(v, 10))
+	}
+	neg := v < 0
+	u := uint64(v)
+	if neg {
+		u = uint64(-v)
+		if v == math.MinInt64 {
+			u = 1 << 63
+		}
+	}
+	s := strconv.FormatUint(u, 10)
+	if len(s) <= e {
+		s = strings.Repeat("0", e-len(s)+1) + s
+	}
+	out := s[:len(s)-e]
+	if frac := strings.TrimRight(s[len(s)-e:], "0"); frac != "" {
+		out += "." + frac
+	}
+	if neg {
+		out = "-" + out
+	}
+	return json.Number(out)
+}
+
+// Unix is UNIX seconds on the wire; 0 and null are the zero time.
+type Unix time.Time
+
+// UnmarshalJSON accepts an integer (a fraction is cut off), 0 or null.
+func (u *Unix) UnmarshalJSON(b []byte) error {
+	var n Number
+	if err := n.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	if n == "" {
+		*u = Unix{}
+		return nil
+	}
+	s := string(n)
+	if strings.ContainsAny(s, ".eE") {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f > math.MaxInt64/2 || f < math.MinInt64/2 {
+			return fmt.Errorf("timestamp %s is out of range", s)
+		}
+		s = strconv.FormatInt(int64(f), 10)
+	}
+	sec, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("timestamp %s is out of range", n)
+	}
+	*u = Unix(Time(sec))
+	return nil
+}
+
+// MarshalJSON writes UNIX seconds, 0 for the zero time.
+func (u Unix) MarshalJSON() ([]byte, error) {
+	return strconv.AppendInt(nil, Seconds(time.Time(u)), 10), nil
+}
+
+// Time is the time of UNIX seconds sec, the zero time for 0.
+func Time(sec int64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0)
+}
+
+// Seconds is t in UNIX seconds, 0 for the zero time.
+func Seconds(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// MarshalJSON writes the number's text (0 for empty).
+func (n Number) MarshalJSON() ([]byte, error) {
+	if n == "" {
+		return []byte("0"), nil
+	}
+	return []byte(n), nil
+}

@@ -1,0 +1,324 @@
+package iamport
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/billingkr/iamport-go/internal/wire"
+)
+
+// PaymentStatus is a payment's status.
+type PaymentStatus string
+
+// The payment statuses. Only PaymentPaid means money was taken.
+const (
+	PaymentReady     PaymentStatus = "ready"     // started, not (yet) approved
+	PaymentPaid      PaymentStatus = "paid"      // approved: money taken
+	PaymentCancelled PaymentStatus = "cancelled" // cancelled in full or in part (see CancelAmount)
+	PaymentFailed    PaymentStatus = "failed"    // declined or failed: nothing taken
+)
+
+// Payment is the API's Payment object. Amounts are int64 in the minor unit
+// of Currency (KRW: won; USD: cents); times are zero where the API has 0.
+type Payment struct {
+	ImpUID            string          `json:"imp_uid"`
+	MerchantUID       string          `json:"merchant_uid"`
+	PayMethod         string          `json:"pay_method"`
+	Channel           string          `json:"channel"`
+	PGProvider        string          `json:"pg_provider"`
+	EmbPGProvider     string          `json:"emb_pg_provider"`
+	PGTID             string          `json:"pg_tid"`
+	PGID              string          `json:"pg_id"`
+	Sandbox           bool            `json:"sandbox"`
+	Escrow            bool            `json:"escrow"`
+	ApplyNum          string          `json:"apply_num"`
+	BankCode          string          `json:"bank_code"`
+	BankName          string          `json:"bank_name"`
+	CardCode          string          `json:"card_code"`
+	CardName          string          `json:"card_name"`
+	CardIssuerCode    string          `json:"card_issuer_code"`
+	CardIssuerName    string          `json:"card_issuer_name"`
+	CardPublisherCode string          `json:"card_publisher_code"`
+	CardPublisherName string          `json:"card_publisher_name"`
+	CardQuota         int             `json:"card_quota"`
+	CardNumber        string          `json:"card_number"` // masked by Iamport
+	CardType          *int            `json:"card_type"`   // 0 credit, 1 check; nil where the PG does not say (JTNet)
+	VbankCode         string          `json:"vbank_code"`
+	VbankName         string          `json:"vbank_name"`
+	VbankNum          string          `json:"vbank_num"`
+	VbankHolder       string          `json:"vbank_holder"`
+	VbankDate         time.Time       `json:"-"` // vbank_date
+	VbankIssuedAt     time.Time       `json:"-"` // vbank_issued_at
+	Name              string          `json:"name"`
+	Amount            int64           `json:"-"` // amount, in Currency's minor unit
+	CancelAmount      int64           `json:"-"` // cancel_amount, in Currency's minor unit
+	Currency          string          `json:"currency"`
+	BuyerName         string          `json:"buyer_name"`
+	BuyerEmail        string          `json:"buyer_email"`
+	BuyerTel          string          `json:"buyer_tel"`
+	BuyerAddr         string          `json:"buyer_addr"`
+	BuyerPostcode     string          `json:"buyer_postcode"`
+	CustomData        string          `json:"custom_data"`
+	UserAgent         string          `json:"user_agent"`
+	Status            PaymentStatus   `json:"status"`
+	StartedAt         time.Time       `json:"-"` // started_at
+	PaidAt            time.Time       `json:"-"` // paid_at
+	FailedAt          time.Time       `json:"-"` // failed_at
+	CancelledAt       time.Time       `json:"-"` // cancelled_at
+	FailReason        string          `json:"fail_reason"`
+	CancelReason      string          `json:"cancel_reason"`
+	ReceiptURL        string          `json:"receipt_url"`
+	CancelHistory     []PaymentCancel `json:"-"` // cancel_history
+	DepositHistory    []VbankDeposit  `json:"-"` // deposit_history
+	CancelReceiptURLs []string        `json:"cancel_receipt_urls"`
+	CashReceiptIssued bool            `json:"cash_receipt_issued"`
+	CustomerUID       string          `json:"customer_uid"`
+	CustomerUIDUsage  string          `json:"customer_uid_usage"` // "", issue, payment, payment.scheduled
+	Promotion         json.RawMessage `json:"promotion,omitempty"`
+}
+
+// PaymentCancel is one entry of a payment's cancel history.
+type PaymentCancel struct {
+	PGTID          string    `json:"pg_tid"`
+	Amount         int64     `json:"-"` // amount, in the payment's minor unit
+	CancelledAt    time.Time `json:"-"` // cancelled_at
+	Reason         string    `json:"reason"`
+	CancellationID string    `json:"cancellation_id"`
+	ReceiptURL     string    `json:"receipt_url"`
+}
+
+// VbankDeposit is one deposit into a fixed virtual account.
+type VbankDeposit struct {
+	PGTID         string    `json:"pg_tid"`
+	Amount        int64     `json:"-"` // amount, in the payment's minor unit
+	DepositorName string    `json:"depositor_name"`
+	DepositedAt   time.Time `json:"-"` // deposited_at
+}
+
+// IsPaid reports whether the payment is approved: money was taken and not
+// cancelled.
+func (p *Payment) IsPaid() bool { return p != nil && p.Status == PaymentPaid }
+
+// Refundable is what can still be cancelled: Amount − CancelAmount. It is the
+// checksum CancelPayment sends.
+func (p *Payment) Refundable() int64 { return p.Amount - p.CancelAmount }
+
+type wireCancel struct {
+	PaymentCancel
+	Amount      wire.Number `json:"amount"`
+	CancelledAt wire.Unix   `json:"cancelled_at"`
+}
+
+type wireDeposit struct {
+	VbankDeposit
+	Amount      wire.Number `json:"amount"`
+	DepositedAt wire.Unix   `json:"deposited_at"`
+}
+
+type paymentAlias Payment
+
+type wirePayment struct {
+	*paymentAlias
+	Amount         wire.Number   `json:"amount"`
+	CancelAmount   wire.Number   `json:"cancel_amount"`
+	VbankDate      wire.Unix     `json:"vbank_date"`
+	VbankIssuedAt  wire.Unix     `json:"vbank_issued_at"`
+	StartedAt      wire.Unix     `json:"started_at"`
+	PaidAt         wire.Unix     `json:"paid_at"`
+	FailedAt       wire.Unix     `json:"failed_at"`
+	CancelledAt    wire.Unix     `json:"cancelled_at"`
+	CancelHistory  []wireCancel  `json:"cancel_history"`
+	DepositHistory []wireDeposit `json:"deposit_history"`
+}
+
+// UnmarshalJSON decodes the API's Payment: amounts exactly into the
+// currency's minor unit, UNIX seconds into time.Time. Unknown fields are
+// ignored; an amount that does not fit the currency is an error naming it.
+func (p *Payment) UnmarshalJSON(b []byte) error {
+	*p = Payment{}
+	w := wirePayment{paymentAlias: (*paymentAlias)(p)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("payment: %w", err)
+	}
+	var err error
+	if p.Amount, err = toMinor("amount", w.Amount, p.Currency); err != nil {
+		return err
+	}
+	if p.CancelAmount, err = toMinor("cancel_amount", w.CancelAmount, p.Currency); err != nil {
+		return err
+	}
+	p.VbankDate = time.Time(w.VbankDate)
+	p.VbankIssuedAt = time.Time(w.VbankIssuedAt)
+	p.StartedAt = time.Time(w.StartedAt)
+	p.PaidAt = time.Time(w.PaidAt)
+	p.FailedAt = time.Time(w.FailedAt)
+	p.CancelledAt = time.Time(w.CancelledAt)
+	p.CancelHistory = nil
+	for i, c := range w.CancelHistory {
+		pc := c.PaymentCancel
+		if pc.Amount, err = toMinor(fmt.Sprintf("cancel_history[%d].amount", i), c.Amount, p.Currency); err != nil {
+			return err
+		}
+		pc.CancelledAt = time.Time(c.CancelledAt)
+		p.CancelHistory = append(p.CancelHistory, pc)
+	}
+	p.DepositHistory = nil
+	for i, d := range w.DepositHistory {
+		vd := d.VbankDeposit
+		if vd.Amount, err = toMinor(fmt.Sprintf("deposit_history[%d].amount", i), d.Amount, p.Currency); err != nil {
+			return err
+		}
+		vd.DepositedAt = time.Time(d.DepositedAt)
+		p.DepositHistory = append(p.DepositHistory, vd)
+	}
+	return nil
+}
+
+// MarshalJSON writes the API's wire form (amounts as decimal numbers in the
+// currency's major unit, times as UNIX seconds), the inverse of UnmarshalJSON.
+func (p Payment) MarshalJSON() ([]byte, error) {
+	w := wirePayment{
+		paymentAlias:  (*paymentAlias)(&p),
+		Amount:        wire.Number(wire.FromMinor(p.Amount, p.Currency)),
+		CancelAmount:  wire.Number(wire.FromMinor(p.CancelAmount, p.Currency)),
+		VbankDate:     wire.Unix(p.VbankDate),
+		VbankIssuedAt: wire.Unix(p.VbankIssuedAt),
+		StartedAt:     wire.Unix(p.StartedAt),
+		PaidAt:        wire.Unix(p.PaidAt),
+		FailedAt:      wire.Unix(p.FailedAt),
+		CancelledAt:   wire.Unix(p.CancelledAt),
+	}
+	w.CancelHistory = []wireCancel{}
+	for _, c := range p.CancelHistory {
+		w.CancelHistory = append(w.CancelHistory, wireCancel{PaymentCancel: c, Amount: wire.Number(wire.FromMinor(c.Amount, p.Currency)), CancelledAt: wire.Unix(c.CancelledAt)})
+	}
+	for _, d := range p.DepositHistory {
+		w.DepositHistory = append(w.DepositHistory, wireDeposit{VbankDeposit: d, Amount: wire.Number(wire.FromMinor(d.Amount, p.Currency)), DepositedAt: wire.Unix(d.DepositedAt)})
+	}
+	return json.Marshal(w)
+}
+
+func toMinor(field string, n wire.Number, currency string) (int64, error) {
+	v, err := wire.ToMinor(n, currency)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", field, err)
+	}
+	return v, nil
+}
+
+// BillingKey is the API's customer object: a card registered under a
+// customer_uid that AgainPayment and schedules charge.
+type BillingKey struct {
+	CustomerUID       string    `json:"customer_uid"`
+	PGProvider        string    `json:"pg_provider"`
+	PGID              string    `json:"pg_id"`
+	Sandbox           bool      `json:"sandbox"`
+	CustomerID        string    `json:"customer_id"`
+	CardName          string    `json:"card_name"`
+	CardCode          string    `json:"card_code"`
+	CardIssuerCode    string    `json:"card_issuer_code"`
+	CardIssuerName    string    `json:"card_issuer_name"`
+	CardPublisherCode string    `json:"card_publisher_code"`
+	CardPublisherName string    `json:"card_publisher_name"`
+	CardNumber        string    `json:"card_number"` // masked by Iamport
+	CardType          *int      `json:"card_type"`   // 0 credit, 1 check; nil where the PG does not say (JTNet)
+	CustomerName      string    `json:"customer_name"`
+	CustomerTel       string    `json:"customer_tel"`
+	CustomerEmail     string    `json:"customer_email"`
+	CustomerAddr      string    `json:"customer_addr"`
+	CustomerPostcode  string    `json:"customer_postcode"`
+	Inserted          time.Time `json:"-"` // inserted
+	Updated           time.Time `json:"-"` // updated
+}
+
+type billingKeyAlias BillingKey
+
+type wireBillingKey struct {
+	*billingKeyAlias
+	Inserted wire.Unix `json:"inserted"`
+	Updated  wire.Unix `json:"updated"`
+}
+
+// UnmarshalJSON decodes the API's customer object.
+func (k *BillingKey) UnmarshalJSON(b []byte) error {
+	*k = BillingKey{}
+	w := wireBillingKey{billingKeyAlias: (*billingKeyAlias)(k)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("billing key: %w", err)
+	}
+	k.Inserted, k.Updated = time.Time(w.Inserted), time.Time(w.Updated)
+	return nil
+}
+
+// MarshalJSON writes the API's wire form.
+func (k BillingKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(wireBillingKey{billingKeyAlias: (*billingKeyAlias)(&k), Inserted: wire.Unix(k.Inserted), Updated: wire.Unix(k.Updated)})
+}
+
+// The schedule statuses.
+const (
+	ScheduleScheduled = "scheduled" // waiting for schedule_at
+	ScheduleExecuted  = "executed"  // charged (PaymentStatus says how it went)
+	ScheduleRevoked   = "revoked"   // unscheduled before it ran
+)
+
+// Schedule is a charge scheduled at Iamport for a billing key.
+type Schedule struct {
+	CustomerUID    string        `json:"customer_uid"`
+	MerchantUID    string        `json:"merchant_uid"`
+	ImpUID         string        `json:"imp_uid"` // empty until executed
+	PGProvider     string        `json:"pg_provider"`
+	PGID           string        `json:"pg_id"`
+	CustomerID     string        `json:"customer_id"`
+	ScheduleAt     time.Time     `json:"-"` // schedule_at
+	ExecutedAt     time.Time     `json:"-"` // executed_at
+	RevokedAt      time.Time     `json:"-"` // revoked_at
+	Amount         int64         `json:"-"` // amount, in Currency's minor unit
+	Currency       string        `json:"currency"`
+	Name           string        `json:"name"`
+	BuyerName      string        `json:"buyer_name"`
+	BuyerEmail     string        `json:"buyer_email"`
+	BuyerTel       string        `json:"buyer_tel"`
+	BuyerAddr      string        `json:"buyer_addr"`
+	BuyerPostcode  string        `json:"buyer_postcode"`
+	CustomData     string        `json:"custom_data"`
+	ScheduleStatus string        `json:"schedule_status"` // ScheduleScheduled, ScheduleExecuted or ScheduleRevoked
+	PaymentStatus  PaymentStatus `json:"payment_status"`  // empty until executed
+	FailReason     string        `json:"fail_reason"`
+	PromotionID    string        `json:"promotion_id"`
+}
+
+type scheduleAlias Schedule
+
+type wireSchedule struct {
+	*scheduleAlias
+	ScheduleAt wire.Unix   `json:"schedule_at"`
+	ExecutedAt wire.Unix   `json:"executed_at"`
+	RevokedAt  wire.Unix   `json:"revoked_at"`
+	Amount     wire.Number `json:"amount"`
+}
+
+// UnmarshalJSON decodes the API's schedule object.
+func (s *Schedule) UnmarshalJSON(b []byte) error {
+	*s = Schedule{}
+	w := wireSchedule{scheduleAlias: (*scheduleAlias)(s)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("schedule: %w", err)
+	}
+	var err error
+	if s.Amount, err = toMinor("amount", w.Amount, s.Currency); err != nil {
+		return err
+	}
+	s.ScheduleAt, s.ExecutedAt, s.RevokedAt = time.Time(w.ScheduleAt), time.Time(w.ExecutedAt), time.Time(w.RevokedAt)
+	return nil
+}
+
+// MarshalJSON writes the API's wire form.
+func (s Schedule) MarshalJSON() ([]byte, error) {
+	return json.Marshal(wireSchedule{
+		scheduleAlias: (*scheduleAlias)(&s),
+		ScheduleAt:    wire.Unix(s.ScheduleAt), ExecutedAt: wire.Unix(s.ExecutedAt), RevokedAt: wire.Unix(s.RevokedAt),
+		Amount: wire.Number(wire.FromMinor(s.Amount, s.Currency)),
+	})
+}
