@@ -55,11 +55,10 @@ const (
 // Client calls the Iamport REST API. Create it with NewClient. Its zero value
 // is not usable.
 type Client struct {
-	cfg   config
-	hc    *http.Client // the authenticated client: auth transport over the base transport
-	auth  *authTransport
-	base  *url.URL
-	calls atomic.Uint64
+	cfg  config
+	hc   *http.Client // the authenticated client: auth transport over the base transport
+	auth *authTransport
+	base *url.URL
 }
 
 // config is what the options set. It holds the API secret, so Client's
@@ -249,19 +248,16 @@ func isLoopback(host string) bool {
 }
 
 // String describes the client without its secret or token.
-func (c *Client) String() string {
-	if c == nil {
-		return "iamport.Client(nil)"
-	}
+func (c Client) String() string {
 	return fmt.Sprintf("iamport.Client{base: %s, key: %s, secret: [redacted]}", c.base, maskKey(c.cfg.apiKey))
 }
 
 // GoString is String: %#v never shows the secret or a token.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
 
 // Format makes every fmt verb (%v, %+v, %#v, %s, …) print String, so that
 // no verb reaches the secret or the token in the unexported fields.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 func maskKey(k string) string {
 	if len(k) <= 4 {
@@ -287,9 +283,34 @@ type request struct {
 	// retry says the request may be resent on network errors, 5xx and 429:
 	// true for reads, false for anything that moves money.
 	retry bool
-	// wrote, when set, is set to true once the request was written to the
-	// connection (charges use it to know whether Iamport can have seen it).
-	wrote *atomic.Bool
+	// sent, when set, records how far the request got (charges use it to
+	// know whether Iamport can have seen it).
+	sent *sendTrace
+}
+
+// sendTrace records how far a request got on the wire.
+type sendTrace struct {
+	gotConn atomic.Bool // a connection was had (a real net/http transport)
+	wrote   atomic.Bool // the whole request was written to it
+	noToken atomic.Bool // no access token could be had: the call was never sent
+}
+
+// neverSent reports whether err is known to have come before the request
+// was written, so that Iamport cannot have seen it: no token, a refused
+// dial, a failed DNS lookup, or a connection had but the write not finished.
+func (t *sendTrace) neverSent(err error) bool {
+	if t.noToken.Load() {
+		return true
+	}
+	if t.gotConn.Load() && !t.wrote.Load() {
+		return true
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
 // envelope is the body of every Iamport answer.
@@ -311,8 +332,11 @@ func (c *Client) do(ctx context.Context, r *request, out any) (int, error) {
 		}
 	}
 	u := *c.base
-	u.Path = c.base.Path + r.path
 	u.RawPath = c.base.EscapedPath() + r.path
+	var err error
+	if u.Path, err = url.PathUnescape(u.RawPath); err != nil {
+		return 0, fmt.Errorf("iamport: bad path %q: %w", r.path, err)
+	}
 	if r.query != nil {
 		u.RawQuery = r.query.Encode()
 	}
@@ -345,11 +369,12 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, body []
 		actx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
 		defer cancel()
 	}
-	if r.wrote != nil {
+	if t := r.sent; t != nil {
 		actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { t.gotConn.Store(true) },
 			WroteRequest: func(info httptrace.WroteRequestInfo) {
 				if info.Err == nil {
-					r.wrote.Store(true)
+					t.wrote.Store(true)
 				}
 			},
 		})
@@ -377,6 +402,9 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, body []
 		c.logAttempt(ctx, r, 0, attempt, start, err)
 		var te *tokenError
 		if errors.As(err, &te) {
+			if r.sent != nil {
+				r.sent.noToken.Store(true)
+			}
 			return 0, nil, te.err
 		}
 		return 0, nil, &TransportError{Method: r.method, Path: r.path, Err: unwrapURLError(err)}

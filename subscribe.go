@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -154,10 +153,13 @@ type charge struct {
 
 // charge runs the money contract around one charging POST.
 func (c *Client) charge(ctx context.Context, ch *charge) (*Payment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, notCharged(ch.merchantUID, err)
+	}
 	began := c.cfg.now()
-	var wrote atomic.Bool
+	var sent sendTrace
 	var p Payment
-	_, err := c.do(ctx, &request{method: http.MethodPost, path: ch.path, body: ch.body, wrote: &wrote}, &p)
+	_, err := c.do(ctx, &request{method: http.MethodPost, path: ch.path, body: ch.body, sent: &sent}, &p)
 	if err == nil {
 		switch p.Status {
 		case PaymentPaid, PaymentCancelled:
@@ -168,8 +170,8 @@ func (c *Client) charge(ctx context.Context, ch *charge) (*Payment, error) {
 		// "ready" (the PG has not answered) or a status we do not know.
 		return c.reconcile(ctx, ch, began, errors.New("payment answered with status "+string(p.Status)))
 	}
-	if !wrote.Load() {
-		// The request never reached the wire: nothing can have been charged.
+	if sent.neverSent(err) {
+		// The request never reached Iamport: nothing can have been charged.
 		return nil, notCharged(ch.merchantUID, err)
 	}
 	var ae *APIError

@@ -3,6 +3,7 @@ package iamport
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/billingkr/iamport-go/internal/wire"
@@ -107,13 +108,13 @@ func (p *Payment) Refundable() int64 { return p.Amount - p.CancelAmount }
 type wireCancel struct {
 	PaymentCancel
 	Amount      wire.Number `json:"amount"`
-	CancelledAt wire.Unix   `json:"cancelled_at"`
+	CancelledAt wire.Number `json:"cancelled_at"`
 }
 
 type wireDeposit struct {
 	VbankDeposit
 	Amount      wire.Number `json:"amount"`
-	DepositedAt wire.Unix   `json:"deposited_at"`
+	DepositedAt wire.Number `json:"deposited_at"`
 }
 
 type paymentAlias Payment
@@ -122,12 +123,12 @@ type wirePayment struct {
 	*paymentAlias
 	Amount         wire.Number   `json:"amount"`
 	CancelAmount   wire.Number   `json:"cancel_amount"`
-	VbankDate      wire.Unix     `json:"vbank_date"`
-	VbankIssuedAt  wire.Unix     `json:"vbank_issued_at"`
-	StartedAt      wire.Unix     `json:"started_at"`
-	PaidAt         wire.Unix     `json:"paid_at"`
-	FailedAt       wire.Unix     `json:"failed_at"`
-	CancelledAt    wire.Unix     `json:"cancelled_at"`
+	VbankDate      wire.Number   `json:"vbank_date"`
+	VbankIssuedAt  wire.Number   `json:"vbank_issued_at"`
+	StartedAt      wire.Number   `json:"started_at"`
+	PaidAt         wire.Number   `json:"paid_at"`
+	FailedAt       wire.Number   `json:"failed_at"`
+	CancelledAt    wire.Number   `json:"cancelled_at"`
 	CancelHistory  []wireCancel  `json:"cancel_history"`
 	DepositHistory []wireDeposit `json:"deposit_history"`
 }
@@ -148,19 +149,28 @@ func (p *Payment) UnmarshalJSON(b []byte) error {
 	if p.CancelAmount, err = toMinor("cancel_amount", w.CancelAmount, p.Currency); err != nil {
 		return err
 	}
-	p.VbankDate = time.Time(w.VbankDate)
-	p.VbankIssuedAt = time.Time(w.VbankIssuedAt)
-	p.StartedAt = time.Time(w.StartedAt)
-	p.PaidAt = time.Time(w.PaidAt)
-	p.FailedAt = time.Time(w.FailedAt)
-	p.CancelledAt = time.Time(w.CancelledAt)
+	for _, f := range []struct {
+		name string
+		n    wire.Number
+		t    *time.Time
+	}{
+		{"vbank_date", w.VbankDate, &p.VbankDate}, {"vbank_issued_at", w.VbankIssuedAt, &p.VbankIssuedAt},
+		{"started_at", w.StartedAt, &p.StartedAt}, {"paid_at", w.PaidAt, &p.PaidAt},
+		{"failed_at", w.FailedAt, &p.FailedAt}, {"cancelled_at", w.CancelledAt, &p.CancelledAt},
+	} {
+		if *f.t, err = toTime(f.name, f.n); err != nil {
+			return err
+		}
+	}
 	p.CancelHistory = nil
 	for i, c := range w.CancelHistory {
 		pc := c.PaymentCancel
 		if pc.Amount, err = toMinor(fmt.Sprintf("cancel_history[%d].amount", i), c.Amount, p.Currency); err != nil {
 			return err
 		}
-		pc.CancelledAt = time.Time(c.CancelledAt)
+		if pc.CancelledAt, err = toTime(fmt.Sprintf("cancel_history[%d].cancelled_at", i), c.CancelledAt); err != nil {
+			return err
+		}
 		p.CancelHistory = append(p.CancelHistory, pc)
 	}
 	p.DepositHistory = nil
@@ -169,7 +179,9 @@ func (p *Payment) UnmarshalJSON(b []byte) error {
 		if vd.Amount, err = toMinor(fmt.Sprintf("deposit_history[%d].amount", i), d.Amount, p.Currency); err != nil {
 			return err
 		}
-		vd.DepositedAt = time.Time(d.DepositedAt)
+		if vd.DepositedAt, err = toTime(fmt.Sprintf("deposit_history[%d].deposited_at", i), d.DepositedAt); err != nil {
+			return err
+		}
 		p.DepositHistory = append(p.DepositHistory, vd)
 	}
 	return nil
@@ -182,22 +194,32 @@ func (p Payment) MarshalJSON() ([]byte, error) {
 		paymentAlias:  (*paymentAlias)(&p),
 		Amount:        wire.Number(wire.FromMinor(p.Amount, p.Currency)),
 		CancelAmount:  wire.Number(wire.FromMinor(p.CancelAmount, p.Currency)),
-		VbankDate:     wire.Unix(p.VbankDate),
-		VbankIssuedAt: wire.Unix(p.VbankIssuedAt),
-		StartedAt:     wire.Unix(p.StartedAt),
-		PaidAt:        wire.Unix(p.PaidAt),
-		FailedAt:      wire.Unix(p.FailedAt),
-		CancelledAt:   wire.Unix(p.CancelledAt),
+		VbankDate:     unixNumber(p.VbankDate),
+		VbankIssuedAt: unixNumber(p.VbankIssuedAt),
+		StartedAt:     unixNumber(p.StartedAt),
+		PaidAt:        unixNumber(p.PaidAt),
+		FailedAt:      unixNumber(p.FailedAt),
+		CancelledAt:   unixNumber(p.CancelledAt),
 	}
 	w.CancelHistory = []wireCancel{}
 	for _, c := range p.CancelHistory {
-		w.CancelHistory = append(w.CancelHistory, wireCancel{PaymentCancel: c, Amount: wire.Number(wire.FromMinor(c.Amount, p.Currency)), CancelledAt: wire.Unix(c.CancelledAt)})
+		w.CancelHistory = append(w.CancelHistory, wireCancel{PaymentCancel: c, Amount: wire.Number(wire.FromMinor(c.Amount, p.Currency)), CancelledAt: unixNumber(c.CancelledAt)})
 	}
 	for _, d := range p.DepositHistory {
-		w.DepositHistory = append(w.DepositHistory, wireDeposit{VbankDeposit: d, Amount: wire.Number(wire.FromMinor(d.Amount, p.Currency)), DepositedAt: wire.Unix(d.DepositedAt)})
+		w.DepositHistory = append(w.DepositHistory, wireDeposit{VbankDeposit: d, Amount: wire.Number(wire.FromMinor(d.Amount, p.Currency)), DepositedAt: unixNumber(d.DepositedAt)})
 	}
 	return json.Marshal(w)
 }
+
+func toTime(field string, n wire.Number) (time.Time, error) {
+	t, err := wire.ToTime(n)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", field, err)
+	}
+	return t, nil
+}
+
+func unixNumber(t time.Time) wire.Number { return wire.Number(strconv.FormatInt(wire.Seconds(t), 10)) }
 
 func toMinor(field string, n wire.Number, currency string) (int64, error) {
 	v, err := wire.ToMinor(n, currency)
@@ -236,8 +258,8 @@ type billingKeyAlias BillingKey
 
 type wireBillingKey struct {
 	*billingKeyAlias
-	Inserted wire.Unix `json:"inserted"`
-	Updated  wire.Unix `json:"updated"`
+	Inserted wire.Number `json:"inserted"`
+	Updated  wire.Number `json:"updated"`
 }
 
 // UnmarshalJSON decodes the API's customer object.
@@ -247,13 +269,17 @@ func (k *BillingKey) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return fmt.Errorf("billing key: %w", err)
 	}
-	k.Inserted, k.Updated = time.Time(w.Inserted), time.Time(w.Updated)
-	return nil
+	var err error
+	if k.Inserted, err = toTime("inserted", w.Inserted); err != nil {
+		return err
+	}
+	k.Updated, err = toTime("updated", w.Updated)
+	return err
 }
 
 // MarshalJSON writes the API's wire form.
 func (k BillingKey) MarshalJSON() ([]byte, error) {
-	return json.Marshal(wireBillingKey{billingKeyAlias: (*billingKeyAlias)(&k), Inserted: wire.Unix(k.Inserted), Updated: wire.Unix(k.Updated)})
+	return json.Marshal(wireBillingKey{billingKeyAlias: (*billingKeyAlias)(&k), Inserted: unixNumber(k.Inserted), Updated: unixNumber(k.Updated)})
 }
 
 // The schedule statuses.
@@ -293,9 +319,9 @@ type scheduleAlias Schedule
 
 type wireSchedule struct {
 	*scheduleAlias
-	ScheduleAt wire.Unix   `json:"schedule_at"`
-	ExecutedAt wire.Unix   `json:"executed_at"`
-	RevokedAt  wire.Unix   `json:"revoked_at"`
+	ScheduleAt wire.Number `json:"schedule_at"`
+	ExecutedAt wire.Number `json:"executed_at"`
+	RevokedAt  wire.Number `json:"revoked_at"`
 	Amount     wire.Number `json:"amount"`
 }
 
@@ -310,15 +336,21 @@ func (s *Schedule) UnmarshalJSON(b []byte) error {
 	if s.Amount, err = toMinor("amount", w.Amount, s.Currency); err != nil {
 		return err
 	}
-	s.ScheduleAt, s.ExecutedAt, s.RevokedAt = time.Time(w.ScheduleAt), time.Time(w.ExecutedAt), time.Time(w.RevokedAt)
-	return nil
+	if s.ScheduleAt, err = toTime("schedule_at", w.ScheduleAt); err != nil {
+		return err
+	}
+	if s.ExecutedAt, err = toTime("executed_at", w.ExecutedAt); err != nil {
+		return err
+	}
+	s.RevokedAt, err = toTime("revoked_at", w.RevokedAt)
+	return err
 }
 
 // MarshalJSON writes the API's wire form.
 func (s Schedule) MarshalJSON() ([]byte, error) {
 	return json.Marshal(wireSchedule{
 		scheduleAlias: (*scheduleAlias)(&s),
-		ScheduleAt:    wire.Unix(s.ScheduleAt), ExecutedAt: wire.Unix(s.ExecutedAt), RevokedAt: wire.Unix(s.RevokedAt),
+		ScheduleAt:    unixNumber(s.ScheduleAt), ExecutedAt: unixNumber(s.ExecutedAt), RevokedAt: unixNumber(s.RevokedAt),
 		Amount: wire.Number(wire.FromMinor(s.Amount, s.Currency)),
 	})
 }

@@ -16,22 +16,47 @@ import (
 
 var errNotNumber = errors.New("not a JSON number")
 
-// Number is a JSON number literal kept as its text ("" for null). Unlike
-// json.Number it refuses a quoted string.
+// Number is a JSON value kept as its text ("" for null), to be read as a
+// number by ToMinor or ToTime, which refuse anything but a JSON number
+// (unlike json.Number, a quoted string is refused).
 type Number string
 
-// UnmarshalJSON accepts a JSON number or null.
+// UnmarshalJSON keeps the raw value; ToMinor and ToTime check it.
 func (n *Number) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if string(b) == "null" {
 		*n = ""
 		return nil
 	}
-	if !validNumber(b) {
-		return fmt.Errorf("%w: %.32s", errNotNumber, b)
-	}
 	*n = Number(b)
 	return nil
+}
+
+// Valid reports whether n is empty (null) or a JSON number.
+func (n Number) Valid() bool { return n == "" || validNumber([]byte(n)) }
+
+func (n Number) check() error {
+	if !n.Valid() {
+		s := string(n)
+		if len(s) > 24 {
+			s = s[:24] + "…"
+		}
+		return fmt.Errorf("%w: %s", errNotNumber, s)
+	}
+	return nil
+}
+
+// ToTime reads UNIX seconds (a fraction is cut off); 0 and null are the
+// zero time.
+func ToTime(n Number) (time.Time, error) {
+	var u Unix
+	if n == "" {
+		return time.Time{}, nil
+	}
+	if err := u.UnmarshalJSON([]byte(n)); err != nil {
+		return time.Time{}, err
+	}
+	return time.Time(u), nil
 }
 
 // validNumber checks the JSON number grammar.
@@ -91,6 +116,9 @@ func Exponent(currency string) int {
 func ToMinor(n Number, currency string) (int64, error) {
 	if n == "" {
 		return 0, nil
+	}
+	if err := n.check(); err != nil {
+		return 0, err
 	}
 	s := string(n)
 	neg := false
@@ -183,7 +211,8 @@ type Unix time.Time
 // UnmarshalJSON accepts an integer (a fraction is cut off), 0 or null.
 func (u *Unix) UnmarshalJSON(b []byte) error {
 	var n Number
-	if err := n.UnmarshalJSON(b); err != nil {
+	_ = n.UnmarshalJSON(b)
+	if err := n.check(); err != nil {
 		return fmt.Errorf("timestamp: %w", err)
 	}
 	if n == "" {

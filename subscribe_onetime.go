@@ -1,0 +1,302 @@
+package iamport
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/billingkr/iamport-go/internal/wire"
+)
+
+// OnetimePaymentRequest is a key-in charge of card data
+// (POST /subscribe/payments/onetime). With CustomerUID set, the card is also
+// stored as that billing key. Amounts are in Currency's minor unit.
+//
+// It carries card data: its String, GoString, Format and LogValue methods
+// mask them, so fmt (every verb) and log/slog never print the card number
+// (only its last four digits), the expiry, birth, pwd_2digit or CVC.
+type OnetimePaymentRequest struct {
+	MerchantUID string // required, ≤ 40 characters: the idempotency key of this charge
+	Amount      int64  // required, > 0
+	Name        string // product name, ≤ 40 characters
+	Currency    string // ISO 4217, "" = KRW
+	TaxFree     int64  // tax-free part of Amount
+	VatAmount   *int64 // VAT; nil lets Iamport compute it
+
+	CardNumber string // required: 13 to 19 digits, dashes allowed ("dddd-dddd-dddd-dddd")
+	Expiry     string // required: "YYYY-MM"
+	Birth      string // YYMMDD, or the 10-digit business registration number for a corporate card
+	Pwd2Digit  string // the first two digits of the card's PIN
+	CVC        string // 3 or 4 digits, where the PG asks for it
+
+	CustomerUID string // ≤ 80 characters; when set the card is stored as this billing key
+	PG          string // "provider" or "provider.MID"; "" = the console's default
+
+	BuyerName     string
+	BuyerEmail    string
+	BuyerTel      string
+	BuyerAddr     string
+	BuyerPostcode string
+
+	CardQuota              int   // instalment months; 0 = lump sum
+	InterestFreeByMerchant *bool // interest-free instalments paid by the merchant
+	UseCardPoint           *bool
+	CustomData             string // stored with the payment (often JSON text)
+	NoticeURL              string // webhook URL for this payment
+	BrowserIP              string
+	ProductType            string // "digital" or "real"
+	PromotionID            string
+}
+
+// onetimeBody is the JSON of /subscribe/payments/onetime.
+type onetimeBody struct {
+	MerchantUID            string       `json:"merchant_uid"`
+	Amount                 json.Number  `json:"amount"`
+	Currency               string       `json:"currency,omitempty"`
+	TaxFree                *json.Number `json:"tax_free,omitempty"`
+	VatAmount              *json.Number `json:"vat_amount,omitempty"`
+	CardNumber             string       `json:"card_number"`
+	Expiry                 string       `json:"expiry"`
+	Birth                  string       `json:"birth,omitempty"`
+	Pwd2Digit              string       `json:"pwd_2digit,omitempty"`
+	CVC                    string       `json:"cvc,omitempty"`
+	CustomerUID            string       `json:"customer_uid,omitempty"`
+	PG                     string       `json:"pg,omitempty"`
+	Name                   string       `json:"name,omitempty"`
+	BuyerName              string       `json:"buyer_name,omitempty"`
+	BuyerEmail             string       `json:"buyer_email,omitempty"`
+	BuyerTel               string       `json:"buyer_tel,omitempty"`
+	BuyerAddr              string       `json:"buyer_addr,omitempty"`
+	BuyerPostcode          string       `json:"buyer_postcode,omitempty"`
+	CardQuota              int          `json:"card_quota,omitempty"`
+	InterestFreeByMerchant *bool        `json:"interest_free_by_merchant,omitempty"`
+	UseCardPoint           *bool        `json:"use_card_point,omitempty"`
+	CustomData             string       `json:"custom_data,omitempty"`
+	NoticeURL              string       `json:"notice_url,omitempty"`
+	BrowserIP              string       `json:"browser_ip,omitempty"`
+	ProductType            string       `json:"product_type,omitempty"`
+	PromotionID            string       `json:"promotion_id,omitempty"`
+}
+
+func (r *OnetimePaymentRequest) validate() error {
+	if err := checkUID("merchant_uid", r.MerchantUID, MaxMerchantUIDLen); err != nil {
+		return err
+	}
+	if r.CustomerUID != "" {
+		if err := checkUID("customer_uid", r.CustomerUID, MaxCustomerUIDLen); err != nil {
+			return err
+		}
+	}
+	if err := checkCharge(r.Amount, r.TaxFree, r.VatAmount, r.Currency, r.Name, r.CardQuota); err != nil {
+		return err
+	}
+	return checkCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)
+}
+
+func (r *OnetimePaymentRequest) body() *onetimeBody {
+	return &onetimeBody{
+		MerchantUID: r.MerchantUID, Amount: wire.FromMinor(r.Amount, r.Currency), Currency: r.Currency,
+		TaxFree: optAmount(r.TaxFree, r.Currency), VatAmount: ptrAmount(r.VatAmount, r.Currency),
+		CardNumber: wireCardNumber(r.CardNumber), Expiry: r.Expiry, Birth: r.Birth, Pwd2Digit: r.Pwd2Digit, CVC: r.CVC,
+		CustomerUID: r.CustomerUID, PG: r.PG, Name: r.Name,
+		BuyerName: r.BuyerName, BuyerEmail: r.BuyerEmail, BuyerTel: r.BuyerTel, BuyerAddr: r.BuyerAddr, BuyerPostcode: r.BuyerPostcode,
+		CardQuota: r.CardQuota, InterestFreeByMerchant: r.InterestFreeByMerchant, UseCardPoint: r.UseCardPoint,
+		CustomData: r.CustomData, NoticeURL: r.NoticeURL, BrowserIP: r.BrowserIP, ProductType: r.ProductType, PromotionID: r.PromotionID,
+	}
+}
+
+// String describes the request with its card data masked.
+func (r OnetimePaymentRequest) String() string {
+	var b strings.Builder
+	b.WriteString("iamport.OnetimePaymentRequest{MerchantUID: ")
+	b.WriteString(strconv.Quote(r.MerchantUID))
+	fmt.Fprintf(&b, ", Amount: %d, Currency: %q, CustomerUID: %q, PG: %q, Name: %q", r.Amount, r.Currency, r.CustomerUID, r.PG, r.Name)
+	writeCard(&b, r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is String: %#v never shows card data.
+func (r OnetimePaymentRequest) GoString() string { return r.String() }
+
+// Format makes every fmt verb print String, card data masked.
+func (r OnetimePaymentRequest) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
+
+// LogValue is what log/slog records: the charge's identifiers and amount,
+// card data masked.
+func (r OnetimePaymentRequest) LogValue() slog.Value {
+	return slog.GroupValue(append([]slog.Attr{
+		slog.String("merchant_uid", r.MerchantUID),
+		slog.Int64("amount", r.Amount),
+		slog.String("currency", r.Currency),
+		slog.String("customer_uid", r.CustomerUID),
+		slog.String("pg", r.PG),
+	}, cardAttrs(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)...)...)
+}
+
+// OnetimePayment charges card data without a stored billing key (a key-in
+// charge, POST /subscribe/payments/onetime,
+// https://api.iamport.kr/#!/subscribe/onetime). With req.CustomerUID set,
+// Iamport also stores the card as that billing key, for AgainPayment and
+// schedules.
+//
+// It follows the money contract of AgainPayment: the outcome is a paid
+// *Payment, a *PaymentFailedError (declined), not charged (*APIError,
+// *ValidationError, ErrNotCharged) or ErrOutcomeUnknown. It is never resent
+// blindly: after a failure in transport or a 5xx the merchant_uid is looked
+// up, and a payment found counts only when its amount, currency and (when
+// set) customer_uid match req. Calling again with the same merchant_uid is
+// always safe.
+func (c *Client) OnetimePayment(ctx context.Context, req *OnetimePaymentRequest) (*Payment, error) {
+	if req == nil {
+		return nil, &ValidationError{Field: "request", Reason: "must not be nil"}
+	}
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	cuid, amount, cur := req.CustomerUID, req.Amount, req.Currency
+	return c.charge(ctx, &charge{
+		path:        "/subscribe/payments/onetime",
+		body:        req.body(),
+		merchantUID: req.MerchantUID,
+		match: func(p *Payment) bool {
+			return (cuid == "" || p.CustomerUID == cuid) && p.Amount == amount && sameCurrency(p.Currency, cur)
+		},
+	})
+}
+
+// RetrySchedule charges a scheduled payment now
+// (POST /subscribe/payments/schedule/{merchant_uid}/retry,
+// https://api.iamport.kr/#!/subscribe/retry): one whose execution failed,
+// or one that was revoked.
+//
+// It follows the money contract of AgainPayment. As the call knows no
+// customer or amount, a payment found for the merchant_uid while
+// reconciling is its outcome only when it started after the call began (an
+// earlier payment of that schedule, paid or failed, is not). It is never
+// resent blindly; calling again after any outcome is safe, because Iamport
+// refuses to retry a schedule whose charge is paid.
+func (c *Client) RetrySchedule(ctx context.Context, merchantUID string) (*Payment, error) {
+	if err := checkUID("merchant_uid", merchantUID, MaxMerchantUIDLen); err != nil {
+		return nil, err
+	}
+	began := c.cfg.now()
+	return c.charge(ctx, &charge{
+		path:        "/subscribe/payments/schedule/" + pathEscape(merchantUID) + "/retry",
+		merchantUID: merchantUID,
+		match: func(p *Payment) bool {
+			return !p.StartedAt.Before(c.serverSince(began))
+		},
+	})
+}
+
+// serverSince is a local time as the server's clock read it (from the offset
+// seen at the last getToken), less a slack for whole-second timestamps: a
+// payment that started at or after it started after the local instant t.
+func (c *Client) serverSince(t time.Time) time.Time {
+	return t.Add(time.Duration(c.auth.serverOffset.Load())).Add(-startedSlack)
+}
+
+// ---- card data: validation, wire form, masking ----
+
+var (
+	expiryRE = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
+	birthRE  = regexp.MustCompile(`^([0-9]{6}|[0-9]{10})$`)
+	pwd2RE   = regexp.MustCompile(`^[0-9]{2}$`)
+	cvcRE    = regexp.MustCompile(`^[0-9]{3,4}$`)
+)
+
+// checkCard validates card data. Its errors never contain the data.
+func checkCard(number, expiry, birth, pwd2, cvc string) error {
+	if _, ok := cardDigits(number); !ok {
+		return &ValidationError{Field: "card_number", Reason: "must be 13 to 19 digits (dashes and spaces allowed)"}
+	}
+	if !expiryRE.MatchString(expiry) {
+		return &ValidationError{Field: "expiry", Reason: `must be "YYYY-MM"`}
+	}
+	if birth != "" && !birthRE.MatchString(birth) {
+		return &ValidationError{Field: "birth", Reason: "must be 6 digits (YYMMDD) or a 10-digit business registration number"}
+	}
+	if pwd2 != "" && !pwd2RE.MatchString(pwd2) {
+		return &ValidationError{Field: "pwd_2digit", Reason: "must be 2 digits"}
+	}
+	if cvc != "" && !cvcRE.MatchString(cvc) {
+		return &ValidationError{Field: "cvc", Reason: "must be 3 or 4 digits"}
+	}
+	return nil
+}
+
+// cardDigits is the card number's digits, and whether it is a plausible
+// card number: 13 to 19 digits, with dashes or spaces between them.
+func cardDigits(number string) (string, bool) {
+	var b strings.Builder
+	for _, r := range number {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '-' || r == ' ':
+		default:
+			return "", false
+		}
+	}
+	d := b.String()
+	return d, len(d) >= 13 && len(d) <= 19
+}
+
+// wireCardNumber is the card number as the API documents it: 16 digits as
+// "dddd-dddd-dddd-dddd", other lengths as bare digits.
+func wireCardNumber(number string) string {
+	d, _ := cardDigits(number)
+	if len(d) != 16 {
+		return d
+	}
+	return d[0:4] + "-" + d[4:8] + "-" + d[8:12] + "-" + d[12:16]
+}
+
+// maskCardNumber shows at most the last four digits of a card number.
+func maskCardNumber(number string) string {
+	if number == "" {
+		return ""
+	}
+	d, ok := cardDigits(number)
+	if !ok || len(d) < 13 {
+		return "[redacted]"
+	}
+	return strings.Repeat("*", len(d)-4) + d[len(d)-4:]
+}
+
+func redacted(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+func writeCard(b *strings.Builder, number, expiry, birth, pwd2, cvc string) {
+	fmt.Fprintf(b, ", CardNumber: %q, Expiry: %q, Birth: %q, Pwd2Digit: %q, CVC: %q",
+		maskCardNumber(number), redacted(expiry), redacted(birth), redacted(pwd2), redacted(cvc))
+}
+
+func cardAttrs(number, expiry, birth, pwd2, cvc string) []slog.Attr {
+	return []slog.Attr{
+		slog.String("card_number", maskCardNumber(number)),
+		slog.String("expiry", redacted(expiry)),
+		slog.String("birth", redacted(birth)),
+		slog.String("pwd_2digit", redacted(pwd2)),
+		slog.String("cvc", redacted(cvc)),
+	}
+}
+
+// compile-time checks that the masking interfaces are implemented.
+var (
+	_ fmt.Stringer   = OnetimePaymentRequest{}
+	_ fmt.GoStringer = OnetimePaymentRequest{}
+	_ fmt.Formatter  = OnetimePaymentRequest{}
+	_ slog.LogValuer = OnetimePaymentRequest{}
+)
