@@ -52,7 +52,7 @@
 // a test vector: MerchantUID("bill", "cust_1", "2026-11") is
 // "bill_aqydoiaqa2yz3bkjs2irh34yhn". In Python:
 //
-//	h = hashlib.sha256(b"billingrun/v1\0bill\0cust_1\02026-11").digest()
+//	h = hashlib.sha256(b"billingrun/v1\x00bill\x00cust_1\x002026-11").digest()
 //	"bill_" + base64.b32encode(h).decode().lower()[:26]
 //
 // Collisions: 26 base32 characters keep 130 bits of the hash. Two different
