@@ -142,6 +142,9 @@ func (p *Payment) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return fmt.Errorf("payment: %w", err)
 	}
+	if string(p.Promotion) == "null" {
+		p.Promotion = nil
+	}
 	var err error
 	if p.Amount, err = toMinor("amount", w.Amount, p.Currency); err != nil {
 		return err
