@@ -1,0 +1,237 @@
+package iamport_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	iamport "github.com/billingkr/iamport-go"
+	"github.com/billingkr/iamport-go/iamporttest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const routeFind = "GET /payments/find/{merchant_uid}"
+
+func chargeReq(merchantUID string) *iamport.AgainPaymentRequest {
+	return &iamport.AgainPaymentRequest{CustomerUID: "cust_1", MerchantUID: merchantUID, Amount: 9900, Name: "월간 구독"}
+}
+
+// moneyFake is a fake with a billing key and a client whose settle window
+// is short, so that "not charged" is learned in a fraction of a second.
+func moneyFake(t *testing.T) (*iamporttest.Server, *iamport.Client) {
+	t.Helper()
+	srv := iamporttest.NewServer()
+	t.Cleanup(srv.Close)
+	require.NoError(t, srv.RegisterBillingKey("cust_1", "4092-0230-1234-5678"))
+	return srv, srv.Client(iamport.WithSettleWindow(400*time.Millisecond), iamport.WithTimeout(2*time.Second))
+}
+
+func TestMoneyContractOnFake(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("paid", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		p, err := c.AgainPayment(ctx, chargeReq("m_paid"))
+		require.NoError(t, err)
+		assert.True(t, p.IsPaid())
+		assert.Equal(t, int64(9900), p.Amount)
+		assert.Equal(t, 1, srv.Charges("m_paid"))
+	})
+
+	t.Run("5xx before commit: not charged, then one charge", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.Fault5xxBeforeCommit, Route: iamporttest.RouteAgain})
+		_, err := c.AgainPayment(ctx, chargeReq("m_5xx"))
+		require.ErrorIs(t, err, iamport.ErrNotCharged)
+		assert.Equal(t, 0, srv.Charges("m_5xx"))
+		assert.GreaterOrEqual(t, srv.Requests(routeFind), 2, "asked again over the settle window")
+		p, err := c.AgainPayment(ctx, chargeReq("m_5xx"))
+		require.NoError(t, err, "the same merchant_uid charges once now")
+		assert.True(t, p.IsPaid())
+		assert.Equal(t, 1, srv.Charges("m_5xx"))
+	})
+
+	t.Run("html 502 before commit: not charged", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultHTML502, Route: iamporttest.RouteAgain})
+		_, err := c.AgainPayment(ctx, chargeReq("m_502"))
+		require.ErrorIs(t, err, iamport.ErrNotCharged)
+		assert.Equal(t, 0, srv.Charges("m_502"))
+	})
+
+	t.Run("reset before read: not charged", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultReset, Route: iamporttest.RouteAgain})
+		_, err := c.AgainPayment(ctx, chargeReq("m_reset"))
+		require.ErrorIs(t, err, iamport.ErrNotCharged)
+		assert.Equal(t, 0, srv.Charges("m_reset"))
+	})
+
+	t.Run("reply dropped after commit: the paid payment", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultDropAfterCommit, Route: iamporttest.RouteAgain})
+		p, err := c.AgainPayment(ctx, chargeReq("m_drop"))
+		require.NoError(t, err)
+		assert.True(t, p.IsPaid())
+		assert.Equal(t, "m_drop", p.MerchantUID)
+		assert.Equal(t, 1, srv.Charges("m_drop"))
+	})
+
+	t.Run("5xx after commit: the paid payment", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.Fault5xxAfterCommit, Route: iamporttest.RouteAgain})
+		p, err := c.AgainPayment(ctx, chargeReq("m_5xxafter"))
+		require.NoError(t, err)
+		assert.True(t, p.IsPaid())
+		assert.Equal(t, 1, srv.Charges("m_5xxafter"))
+	})
+
+	t.Run("delay beyond the client timeout: the paid payment", func(t *testing.T) {
+		srv := iamporttest.NewServer()
+		t.Cleanup(srv.Close)
+		require.NoError(t, srv.RegisterBillingKey("cust_1", "4092-0230-1234-5678"))
+		c := srv.Client(iamport.WithTimeout(100*time.Millisecond), iamport.WithSettleWindow(2*time.Second))
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultDelay, Route: iamporttest.RouteAgain, Delay: 300 * time.Millisecond})
+		p, err := c.AgainPayment(ctx, chargeReq("m_delay"))
+		require.NoError(t, err)
+		assert.True(t, p.IsPaid())
+		assert.Equal(t, 1, srv.Charges("m_delay"))
+	})
+
+	t.Run("slow pg: ready, then paid", func(t *testing.T) {
+		srv := iamporttest.NewServer()
+		t.Cleanup(srv.Close)
+		require.NoError(t, srv.RegisterBillingKey("cust_1", "4092-0230-1234-5678"))
+		c := srv.Client(iamport.WithTimeout(100*time.Millisecond), iamport.WithSettleWindow(3*time.Second))
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultSlowPG, Route: iamporttest.RouteAgain, Delay: 600 * time.Millisecond})
+		p, err := c.AgainPayment(ctx, chargeReq("m_slow"))
+		require.NoError(t, err)
+		assert.True(t, p.IsPaid())
+		assert.Equal(t, 1, srv.Charges("m_slow"))
+	})
+
+	t.Run("slow pg beyond the settle window: unknown", func(t *testing.T) {
+		srv := iamporttest.NewServer()
+		t.Cleanup(srv.Close)
+		require.NoError(t, srv.RegisterBillingKey("cust_1", "4092-0230-1234-5678"))
+		c := srv.Client(iamport.WithTimeout(50*time.Millisecond), iamport.WithSettleWindow(300*time.Millisecond))
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultSlowPG, Route: iamporttest.RouteAgain, Delay: 2 * time.Second})
+		_, err := c.AgainPayment(ctx, chargeReq("m_slower"))
+		require.ErrorIs(t, err, iamport.ErrOutcomeUnknown)
+		var ce *iamport.ChargeError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, "m_slower", ce.MerchantUID)
+		assert.LessOrEqual(t, srv.ChargeAttempts("m_slower"), 1)
+	})
+
+	t.Run("lookup impossible: unknown", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultDropAfterCommit, Route: iamporttest.RouteAgain})
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.Fault5xxBeforeCommit, Route: routeFind, Times: -1})
+		_, err := c.AgainPayment(ctx, chargeReq("m_blind"))
+		require.ErrorIs(t, err, iamport.ErrOutcomeUnknown)
+		assert.NotErrorIs(t, err, iamport.ErrNotCharged)
+		assert.Contains(t, err.Error(), "m_blind")
+		assert.Equal(t, 1, srv.Charges("m_blind"), "it was charged: unknown is the honest answer, never not-charged")
+
+		srv.ClearFaults()
+		p, err := c.AgainPayment(ctx, chargeReq("m_blind"))
+		require.NoError(t, err, "calling again learns the truth")
+		assert.True(t, p.IsPaid())
+		assert.Equal(t, 1, srv.Charges("m_blind"))
+	})
+
+	t.Run("decline", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		srv.DeclineCustomer("cust_1", "한도초과")
+		_, err := c.AgainPayment(ctx, chargeReq("m_decline"))
+		var pf *iamport.PaymentFailedError
+		require.ErrorAs(t, err, &pf)
+		assert.Equal(t, "한도초과", pf.Payment.FailReason)
+		assert.Equal(t, iamport.PaymentFailed, pf.Payment.Status)
+		assert.Equal(t, 0, srv.Charges("m_decline"))
+	})
+
+	t.Run("declined, reply dropped", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		srv.DeclineCustomer("cust_1", "잔액부족")
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultDropAfterCommit, Route: iamporttest.RouteAgain})
+		_, err := c.AgainPayment(ctx, chargeReq("m_decline_drop"))
+		var pf *iamport.PaymentFailedError
+		require.ErrorAs(t, err, &pf)
+		assert.Equal(t, "잔액부족", pf.Payment.FailReason)
+	})
+
+	t.Run("an earlier decline is not this call's outcome", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		srv.DeclineCustomer("cust_1", "잔액부족")
+		_, err := c.AgainPayment(ctx, chargeReq("m_retry"))
+		require.Error(t, err)
+		srv.Clock().Advance(time.Hour)
+		srv.DeclineCustomer("cust_1", "")
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.Fault5xxBeforeCommit, Route: iamporttest.RouteAgain})
+		_, err = c.AgainPayment(ctx, chargeReq("m_retry"))
+		require.ErrorIs(t, err, iamport.ErrNotCharged, "the failed payment found is the earlier attempt's")
+	})
+
+	t.Run("re-run of a paid charge returns it", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		p1, err := c.AgainPayment(ctx, chargeReq("m_rerun"))
+		require.NoError(t, err)
+		p2, err := c.AgainPayment(ctx, chargeReq("m_rerun"))
+		require.NoError(t, err)
+		assert.Equal(t, p1.ImpUID, p2.ImpUID)
+		assert.Equal(t, 1, srv.Charges("m_rerun"))
+
+		other := chargeReq("m_rerun")
+		other.Amount = 100
+		_, err = c.AgainPayment(ctx, other)
+		var ae *iamport.APIError
+		require.ErrorAs(t, err, &ae, "a paid merchant_uid with another amount is refused")
+		assert.Equal(t, 1, srv.Charges("m_rerun"))
+	})
+
+	t.Run("unknown customer: refused", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		req := chargeReq("m_nobody")
+		req.CustomerUID = "nobody"
+		_, err := c.AgainPayment(ctx, req)
+		var ae *iamport.APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, http.StatusOK, ae.StatusCode)
+		assert.NotZero(t, ae.Code)
+		assert.ErrorIs(t, err, iamport.ErrNotFound)
+		assert.Equal(t, 0, srv.ChargeAttempts("m_nobody"))
+	})
+}
+
+// refusingTransport sends charges to a closed port and everything else to
+// the fake.
+type refusingTransport struct{ dead string }
+
+func (rt refusingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && r.URL.Path == "/subscribe/payments/again" {
+		r = r.Clone(r.Context())
+		r.URL.Host = rt.dead
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestConnectionRefusedIsNotChargedWithoutLookup(t *testing.T) {
+	srv, _ := moneyFake(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	c := srv.Client(iamport.WithHTTPClient(&http.Client{Transport: refusingTransport{dead: dead}}))
+	_, err = c.AgainPayment(context.Background(), chargeReq("m_refused"))
+	require.ErrorIs(t, err, iamport.ErrNotCharged)
+	var opErr *net.OpError
+	assert.True(t, errors.As(err, &opErr), "the dial error is kept: %v", err)
+	assert.Equal(t, 0, srv.Requests(routeFind), "nothing to look up: the request never left")
+	assert.Equal(t, 0, srv.ChargeAttempts("m_refused"))
+}

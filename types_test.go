@@ -1,0 +1,92 @@
+package iamport
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPaymentMoneyAndTimes(t *testing.T) {
+	raw := `{"imp_uid":"imp_1","merchant_uid":"m","amount":10.5,"cancel_amount":0.29,"currency":"USD","status":"paid",
+		"started_at":1700000000,"paid_at":1700000005,"failed_at":0,"cancelled_at":null,"card_type":null,
+		"cancel_history":[{"pg_tid":"c1","amount":0.29,"cancelled_at":1700000100,"reason":"r","cancellation_id":"x"}],
+		"some_new_field":{"nested":[1,2,3]},"promotion":null}`
+	var p Payment
+	require.NoError(t, json.Unmarshal([]byte(raw), &p))
+	assert.Equal(t, int64(1050), p.Amount)
+	assert.Equal(t, int64(29), p.CancelAmount, "0.29 must not become 28 through float64")
+	assert.Equal(t, int64(1021), p.Refundable())
+	assert.Equal(t, time.Unix(1700000000, 0), p.StartedAt)
+	assert.True(t, p.FailedAt.IsZero())
+	assert.True(t, p.CancelledAt.IsZero())
+	assert.Nil(t, p.CardType)
+	assert.Nil(t, p.Promotion)
+	require.Len(t, p.CancelHistory, 1)
+	assert.Equal(t, int64(29), p.CancelHistory[0].Amount)
+
+	b, err := json.Marshal(p)
+	require.NoError(t, err)
+	var back Payment
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, p, back)
+	assert.Contains(t, string(b), `"amount":10.5`)
+	assert.Contains(t, string(b), `"failed_at":0`)
+}
+
+func TestPaymentDecodeErrorsNameTheField(t *testing.T) {
+	for field, raw := range map[string]string{
+		"amount":                   `{"amount":"1004"}`,
+		"cancel_amount":            `{"amount":1004,"cancel_amount":1.5}`,
+		"paid_at":                  `{"amount":1,"paid_at":"yesterday"}`,
+		"cancel_history[0].amount": `{"amount":1,"cancel_history":[{"amount":true}]}`,
+	} {
+		var p Payment
+		err := json.Unmarshal([]byte(raw), &p)
+		require.Error(t, err, field)
+		assert.Contains(t, err.Error(), field)
+	}
+	var p Payment
+	assert.Error(t, json.Unmarshal([]byte(`{"status":5}`), &p))
+	assert.Error(t, json.Unmarshal([]byte(`{"card_type":"credit"}`), &p))
+}
+
+func TestBillingKeyAndScheduleDecode(t *testing.T) {
+	var k BillingKey
+	require.NoError(t, json.Unmarshal([]byte(`{"customer_uid":"c","card_type":1,"inserted":1700000000,"updated":0,"extra":1}`), &k))
+	require.NotNil(t, k.CardType)
+	assert.Equal(t, 1, *k.CardType)
+	assert.True(t, k.Updated.IsZero())
+
+	var s Schedule
+	require.NoError(t, json.Unmarshal([]byte(`{"merchant_uid":"m","imp_uid":null,"schedule_at":1700000000,"executed_at":0,"amount":9900,"payment_status":null,"schedule_status":"scheduled"}`), &s))
+	assert.Equal(t, int64(9900), s.Amount)
+	assert.Equal(t, PaymentStatus(""), s.PaymentStatus)
+	assert.Empty(t, s.ImpUID)
+	assert.True(t, s.ExecutedAt.IsZero())
+}
+
+func FuzzPaymentUnmarshal(f *testing.F) {
+	f.Add([]byte(`{"amount":10.5,"currency":"USD","paid_at":1700000000}`))
+	f.Add([]byte(`{"amount":1004,"cancel_history":[{"amount":1}],"card_type":null}`))
+	f.Add([]byte(`{"amount":"1","started_at":1e99}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p Payment
+		if json.Unmarshal(b, &p) != nil {
+			return
+		}
+		out, err := json.Marshal(p)
+		if err != nil {
+			t.Fatalf("marshal of a decoded payment: %v", err)
+		}
+		var back Payment
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("re-decode: %v\n%s", err, out)
+		}
+		if back.Amount != p.Amount || back.CancelAmount != p.CancelAmount || !back.PaidAt.Equal(p.PaidAt) {
+			t.Fatalf("round trip changed money or time: %+v vs %+v", p, back)
+		}
+	})
+}
