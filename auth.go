@@ -265,8 +265,3 @@ func (t *authTransport) accept(tr tokenResponse, sent time.Time, prev *token, r 
 	tok.refreshAt = tok.expiry.Add(-early)
 	return tok, nil
 }
-
-// serverNow estimates the server's clock from the local one.
-func (c *Client) serverNow() time.Time {
-	return c.cfg.now().Add(time.Duration(c.auth.serverOffset.Load()))
-}

@@ -57,12 +57,6 @@ func (p params) raw(k string) (any, bool) {
 	return nil, false
 }
 
-// has reports whether k is present and not null.
-func (p params) has(k string) bool {
-	_, ok := p.raw(k)
-	return ok
-}
-
 // str returns k as a string; objects and arrays are re-encoded as JSON (for
 // custom_data).
 func (p params) str(k string) string {
