@@ -1,0 +1,406 @@
+package iamport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxWebhookBody is the largest webhook body ParseWebhook and WebhookHandler
+// read (64 KiB). Iamport's notifications are a few hundred bytes.
+const MaxWebhookBody = 64 << 10
+
+// ErrWebhookTooLarge is returned by ParseWebhook for a body over
+// MaxWebhookBody; WebhookHandler answers it with 413.
+var ErrWebhookTooLarge = errors.New("iamport: webhook body larger than 64 KiB")
+
+// WebhookEvent is one Iamport notification (V1 "notification", sent to the
+// console's URL or to a payment's notice_url). Webhooks are not signed: its
+// fields are only a hint of which payment changed, until the payment is
+// fetched from Iamport (WebhookHandler does that).
+type WebhookEvent struct {
+	ImpUID         string        `json:"imp_uid"`
+	MerchantUID    string        `json:"merchant_uid"`
+	Status         PaymentStatus `json:"status"`          // paid, ready (virtual account issued), failed, cancelled
+	CancellationID string        `json:"cancellation_id"` // set for cancellations in current API versions
+}
+
+// ParseWebhook reads a webhook request's body: JSON or form-encoded, as
+// chosen in Iamport's console, told apart by Content-Type (and by the first
+// byte when Content-Type is absent or neither). Unknown fields are ignored.
+// A body over MaxWebhookBody is ErrWebhookTooLarge; a body that cannot be
+// read as either encoding, a field given twice with different values, or a
+// missing or malformed imp_uid is a *ValidationError. It consumes r.Body.
+//
+// What it returns is unverified: anyone can post it. Look the payment up
+// with GetPayment before acting, or use WebhookHandler.
+func ParseWebhook(r *http.Request) (*WebhookEvent, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, &ValidationError{Field: "body", Reason: "empty"}
+	}
+	if r.ContentLength > MaxWebhookBody {
+		return nil, ErrWebhookTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxWebhookBody+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, ErrWebhookTooLarge
+		}
+		return nil, &ValidationError{Field: "body", Reason: "could not be read"}
+	}
+	if len(body) > MaxWebhookBody {
+		return nil, ErrWebhookTooLarge
+	}
+	return parseWebhookBody(r.Header.Get("Content-Type"), body)
+}
+
+func parseWebhookBody(contentType string, body []byte) (*WebhookEvent, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, &ValidationError{Field: "body", Reason: "empty"}
+	}
+	asJSON := trimmed[0] == '{'
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil {
+		switch {
+		case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+			asJSON = true
+		case mt == "application/x-www-form-urlencoded":
+			asJSON = false
+		}
+	}
+	var ev *WebhookEvent
+	var err error
+	if asJSON {
+		ev, err = parseWebhookJSON(trimmed)
+	} else {
+		ev, err = parseWebhookForm(trimmed)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := ev.validate(); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+func parseWebhookJSON(b []byte) (*WebhookEvent, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var ev WebhookEvent
+	if err := dec.Decode(&ev); err != nil {
+		return nil, &ValidationError{Field: "body", Reason: "not a JSON object of strings"}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &ValidationError{Field: "body", Reason: "data after the JSON object"}
+	}
+	return &ev, nil
+}
+
+func parseWebhookForm(b []byte) (*WebhookEvent, error) {
+	q, err := url.ParseQuery(string(b))
+	if err != nil {
+		return nil, &ValidationError{Field: "body", Reason: "neither JSON nor a valid form"}
+	}
+	var ev WebhookEvent
+	for k, dst := range map[string]*string{"imp_uid": &ev.ImpUID, "merchant_uid": &ev.MerchantUID, "cancellation_id": &ev.CancellationID} {
+		if *dst, err = formValue(q, k); err != nil {
+			return nil, err
+		}
+	}
+	st, err := formValue(q, "status")
+	if err != nil {
+		return nil, err
+	}
+	ev.Status = PaymentStatus(st)
+	return &ev, nil
+}
+
+func formValue(q url.Values, k string) (string, error) {
+	vs := q[k]
+	if len(vs) == 0 {
+		return "", nil
+	}
+	for _, v := range vs[1:] {
+		if v != vs[0] {
+			return "", &ValidationError{Field: k, Reason: "given more than once with different values"}
+		}
+	}
+	return vs[0], nil
+}
+
+func (ev *WebhookEvent) validate() error {
+	if err := checkUID("imp_uid", ev.ImpUID, 100); err != nil {
+		return err
+	}
+	if ev.MerchantUID != "" {
+		if err := checkUID("merchant_uid", ev.MerchantUID, MaxMerchantUIDLen); err != nil {
+			return err
+		}
+	}
+	if ev.Status != "" {
+		if err := checkUID("status", string(ev.Status), 20); err != nil {
+			return err
+		}
+	}
+	if ev.CancellationID != "" {
+		if err := checkUID("cancellation_id", ev.CancellationID, 100); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// iamportWebhookIPs are the source addresses of Iamport's webhooks.
+var iamportWebhookIPs = []string{"52.78.100.19", "52.78.48.223", "52.78.5.241"}
+
+// IamportWebhookIPs returns the addresses Iamport sends webhooks from
+// (52.78.100.19, 52.78.48.223, 52.78.5.241), as /32 prefixes, for
+// WithAllowedIPs. WithIamportIPs uses them.
+func IamportWebhookIPs() []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(iamportWebhookIPs))
+	for _, s := range iamportWebhookIPs {
+		a := netip.MustParseAddr(s)
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out
+}
+
+// WebhookOption configures WebhookHandler.
+type WebhookOption func(*webhookConfig)
+
+type webhookConfig struct {
+	allowed     []netip.Prefix
+	proxyHeader string
+}
+
+// WithAllowedIPs makes WebhookHandler answer 403, without reading the body,
+// to requests whose source address is in none of the prefixes (a single
+// address is netip.PrefixFrom(a, a.BitLen())). Repeated options add up.
+// The allow-list is off by default: webhooks are verified by re-fetching the
+// payment, whatever their source. The source is the connection's peer
+// address, unless WithTrustedProxyHeader names a header to take it from.
+func WithAllowedIPs(prefixes ...netip.Prefix) WebhookOption {
+	return func(c *webhookConfig) {
+		for _, p := range prefixes {
+			if p.IsValid() {
+				c.allowed = append(c.allowed, p.Masked())
+			}
+		}
+	}
+}
+
+// WithIamportIPs allows Iamport's webhook addresses (IamportWebhookIPs),
+// and with it turns the allow-list on.
+func WithIamportIPs() WebhookOption { return WithAllowedIPs(IamportWebhookIPs()...) }
+
+// WithTrustedProxyHeader makes the allow-list read the source address from
+// the named request header (e.g. "X-Forwarded-For", "X-Real-IP") instead of
+// the connection's peer, for a handler behind a reverse proxy that sets it.
+// The last address of the header's last line is used: the one your proxy
+// added. Only name a header that your proxy always overwrites or appends to;
+// otherwise a client can forge it. A request without the header is
+// refused while an allow-list is on. It does nothing without an allow-list.
+func WithTrustedProxyHeader(name string) WebhookOption {
+	return func(c *webhookConfig) { c.proxyHeader = http.CanonicalHeaderKey(strings.TrimSpace(name)) }
+}
+
+// WebhookHandler returns an http.Handler for Iamport's webhooks that trusts
+// only Iamport: it parses the body (ParseWebhook), fetches the payment by
+// imp_uid (GET /payments/{imp_uid}), and calls fn with the fetched payment
+// when the notification agrees with it. It answers:
+//
+//   - 405 (with Allow: POST) for a method other than POST;
+//   - 403 for a source outside the allow-list, when one is set
+//     (WithAllowedIPs, WithIamportIPs);
+//   - 413 for a body over MaxWebhookBody;
+//   - 400 for a malformed body or a missing imp_uid, for an imp_uid Iamport
+//     does not know, and for a notification that disagrees with the fetched
+//     payment: another merchant_uid, or a status other than Iamport's (a
+//     forged or stale notification). fn is not called;
+//   - 502 when the payment cannot be fetched (Iamport unreachable or
+//     failing), so that Iamport delivers again;
+//   - 500 when fn returns an error, so that Iamport delivers again;
+//   - 200 when fn returns nil.
+//
+// fn receives the request's context, an event rebuilt from the fetched
+// payment (its Status is Iamport's; CancellationID is kept only when the
+// payment's cancel history holds it), and the payment.
+//
+// Iamport may deliver the same notification more than once (its retries,
+// a 5xx of yours, a network error after fn ran), so fn must be idempotent.
+// Key the work by imp_uid and status (and cancellation_id for cancels), or
+// make it a state change that is harmless to repeat:
+//
+//	func(ctx context.Context, ev *iamport.WebhookEvent, p *iamport.Payment) error {
+//		// INSERT … ON CONFLICT DO NOTHING: the second delivery changes nothing.
+//		first, err := db.RecordEvent(ctx, ev.ImpUID, string(ev.Status), ev.CancellationID)
+//		if err != nil || !first {
+//			return err
+//		}
+//		if p.IsPaid() {
+//			return db.MarkOrderPaid(ctx, p.MerchantUID, p.Amount) // checks the amount itself
+//		}
+//		return nil
+//	}
+//
+// The check still belongs to fn: that p.Amount is what the order costs.
+// When the client has a logger (WithLogger), each refusal and each error of
+// fn is logged at Warn with the reason and the imp_uid. fn must not be nil
+// (WebhookHandler panics).
+func (c *Client) WebhookHandler(fn func(ctx context.Context, ev *WebhookEvent, p *Payment) error, opts ...WebhookOption) http.Handler {
+	if fn == nil {
+		panic("iamport: WebhookHandler called with a nil func")
+	}
+	var cfg webhookConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	return &webhookHandler{c: c, fn: fn, cfg: cfg}
+}
+
+type webhookHandler struct {
+	c   *Client
+	fn  func(ctx context.Context, ev *WebhookEvent, p *Payment) error
+	cfg webhookConfig
+}
+
+func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if len(h.cfg.allowed) > 0 && !h.allowedSource(r) {
+		h.refuse(w, r, http.StatusForbidden, "source address not allowed", "")
+		return
+	}
+	if r.ContentLength > MaxWebhookBody {
+		h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large", "")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxWebhookBody)
+	ev, err := ParseWebhook(r)
+	if err != nil {
+		if errors.Is(err, ErrWebhookTooLarge) {
+			h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large", "")
+			return
+		}
+		h.refuse(w, r, http.StatusBadRequest, err.Error(), "")
+		return
+	}
+	ctx := r.Context()
+	p, err := h.c.GetPayment(ctx, ev.ImpUID)
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidRequest):
+		h.refuse(w, r, http.StatusBadRequest, "unknown imp_uid", ev.ImpUID)
+		return
+	case err != nil:
+		h.refuse(w, r, http.StatusBadGateway, "payment lookup failed", ev.ImpUID)
+		return
+	case p.ImpUID != ev.ImpUID:
+		h.refuse(w, r, http.StatusBadRequest, "imp_uid does not match the payment", ev.ImpUID)
+		return
+	case ev.MerchantUID != "" && ev.MerchantUID != p.MerchantUID:
+		h.refuse(w, r, http.StatusBadRequest, "merchant_uid does not match the payment", ev.ImpUID)
+		return
+	case ev.Status != "" && ev.Status != p.Status:
+		h.refuse(w, r, http.StatusBadRequest, "status does not match the payment", ev.ImpUID)
+		return
+	}
+	verified := &WebhookEvent{ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: p.Status}
+	if ev.CancellationID != "" {
+		for _, pc := range p.CancelHistory {
+			if pc.CancellationID == ev.CancellationID {
+				verified.CancellationID = ev.CancellationID
+				break
+			}
+		}
+	}
+	if err := h.fn(ctx, verified, p); err != nil {
+		h.log(ctx, "iamport webhook handler failed", slog.String("imp_uid", p.ImpUID), slog.String("error", err.Error()))
+		http.Error(w, "handler failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "OK")
+}
+
+func (h *webhookHandler) refuse(w http.ResponseWriter, r *http.Request, status int, reason, impUID string) {
+	attrs := []slog.Attr{slog.Int("status", status), slog.String("reason", reason)}
+	if impUID != "" {
+		attrs = append(attrs, slog.String("imp_uid", impUID))
+	}
+	h.log(r.Context(), "iamport webhook refused", attrs...)
+	http.Error(w, reason, status)
+}
+
+func (h *webhookHandler) log(ctx context.Context, msg string, attrs ...slog.Attr) {
+	if l := h.c.cfg.logger; l != nil {
+		l.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
+	}
+}
+
+// allowedSource reports whether the request's source address is allowed.
+func (h *webhookHandler) allowedSource(r *http.Request) bool {
+	var raw string
+	if h.cfg.proxyHeader != "" {
+		lines := r.Header.Values(h.cfg.proxyHeader)
+		if len(lines) == 0 {
+			return false
+		}
+		parts := strings.Split(lines[len(lines)-1], ",")
+		raw = parts[len(parts)-1]
+	} else {
+		raw = r.RemoteAddr
+	}
+	a, ok := parseSourceAddr(raw)
+	if !ok {
+		return false
+	}
+	for _, p := range h.cfg.allowed {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseSourceAddr reads an address as RemoteAddr or a proxy header gives
+// it: "1.2.3.4", "1.2.3.4:5678", "[::1]:5678", "::1", or a Forwarded
+// element's for= value.
+func parseSourceAddr(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndex(strings.ToLower(s), "for="); i >= 0 {
+		s = s[i+len("for="):]
+		if j := strings.IndexByte(s, ';'); j >= 0 {
+			s = s[:j]
+		}
+		s = strings.Trim(strings.TrimSpace(s), `"`)
+	}
+	if !utf8.ValidString(s) || s == "" {
+		return netip.Addr{}, false
+	}
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		s = host
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
