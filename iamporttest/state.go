@@ -595,7 +595,8 @@ type WindowRequest struct {
 	BuyerName   string
 	BuyerEmail  string
 	BuyerTel    string
-	Closed      bool // the user closed the window
+	NoticeURL   string // webhook URL for this payment ("" = the console URL, WithWebhookURL)
+	Closed      bool   // the user closed the window
 }
 
 // WindowResult is what the window's callback (or m_redirect_url) reports.
@@ -662,6 +663,7 @@ func (s *Server) RequestPay(req WindowRequest) WindowResult {
 	p := s.newPaymentLocked(chargeSpec{
 		merchantUID: req.MerchantUID, customerUID: req.CustomerUID, usage: usage, channel: "pc",
 		impPrefix: "imp", amount: req.Amount, currency: "KRW", name: req.Name, buyer: b, cardDigits: d,
+		noticeURL: req.NoticeURL,
 	})
 	res.ImpUID = p.impUID
 	if msg, rejected := s.st.rejectCard[d]; rejected {
