@@ -19,7 +19,8 @@ var (
 	// merchant_uid over the settle window, has no payment for it. Nothing was
 	// taken; calling again with the same merchant_uid is safe.
 	ErrNotCharged = errors.New("iamport: not charged")
-	// ErrOutcomeUnknown: the SDK could not learn whether a charge happened
+	// ErrOutcomeUnknown: the SDK could not learn whether a charge (or a
+	// cancel) happened
 	// (Iamport unreachable, the payment still "ready", or the caller's
 	// context ended first). Calling again with the same merchant_uid is safe:
 	// Iamport refuses a second payment for a paid merchant_uid, and the SDK
@@ -142,7 +143,9 @@ func (e *ValidationError) Error() string {
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidRequest }
 
 // ChargeError is the outcome of a charge that did not end in a payment or a
-// decline: Outcome is ErrNotCharged or ErrOutcomeUnknown, and errors.Is
+// decline, or of a cancel whose outcome could not be learned (Outcome
+// ErrOutcomeUnknown; MerchantUID is the payment's, empty when it could not
+// be fetched): Outcome is ErrNotCharged or ErrOutcomeUnknown, and errors.Is
 // matches it; Err is what went wrong (a transport error, the caller's
 // context error) and errors.Is/As see it too.
 type ChargeError struct {

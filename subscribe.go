@@ -136,7 +136,9 @@ func (c *Client) AgainPayment(ctx context.Context, req *AgainPaymentRequest) (*P
 		body:        req.body(),
 		merchantUID: req.MerchantUID,
 		match: func(p *Payment) bool {
-			return p.CustomerUID == req.CustomerUID && p.Amount == req.Amount && sameCurrency(p.Currency, cur)
+			// A payment that does not say its customer_uid is judged by
+			// its amount and currency alone.
+			return (p.CustomerUID == "" || p.CustomerUID == req.CustomerUID) && p.Amount == req.Amount && sameCurrency(p.Currency, cur)
 		},
 	})
 }
@@ -216,7 +218,7 @@ func (c *Client) reconcile(ctx context.Context, ch *charge, began time.Time, cau
 	if ctx.Err() != nil {
 		return nil, outcomeUnknown(ch.merchantUID, ctxError(ctx, cause))
 	}
-	since := began.Add(time.Duration(c.auth.serverOffset.Load())).Add(-startedSlack)
+	since := c.serverSince(began)
 	start := time.Now()
 	var waited time.Duration
 	var lookupErr error

@@ -101,8 +101,9 @@ type VbankDeposit struct {
 // cancelled.
 func (p *Payment) IsPaid() bool { return p != nil && p.Status == PaymentPaid }
 
-// Refundable is what can still be cancelled: Amount − CancelAmount. It is the
-// checksum CancelPayment sends.
+// Refundable is what can still be cancelled: Amount − CancelAmount. Pass it
+// as CancelPaymentRequest.Checksum so that Iamport refuses a cancel computed
+// from a stale balance (and a resend of a cancel that already happened).
 func (p *Payment) Refundable() int64 { return p.Amount - p.CancelAmount }
 
 type wireCancel struct {

@@ -1,0 +1,443 @@
+package iamport
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/billingkr/iamport-go/internal/wire"
+)
+
+// ScheduleRequest schedules charges of one billing key
+// (POST /subscribe/payments/schedule).
+type ScheduleRequest struct {
+	CustomerUID string         // required, ≤ 80 characters: the billing key to charge
+	Schedules   []ScheduleItem // required, at least one
+}
+
+// ScheduleItem is one scheduled charge. Amounts are in Currency's minor
+// unit.
+type ScheduleItem struct {
+	MerchantUID string    // required, ≤ 40 characters, unique: the charge's idempotency key
+	ScheduleAt  time.Time // required: when Iamport charges (sent in whole seconds)
+	Amount      int64     // required, > 0
+	Currency    string    // ISO 4217, "" = KRW (sent as "KRW": the API requires a currency)
+	Name        string    // product name, ≤ 40 characters
+	TaxFree     int64     // tax-free part of Amount
+	VatAmount   *int64    // VAT; nil lets Iamport compute it
+	NoticeURL   string    // webhook URL for the charge's result
+	CustomData  string    // stored with the payment
+
+	BuyerName     string
+	BuyerEmail    string
+	BuyerTel      string
+	BuyerAddr     string
+	BuyerPostcode string
+
+	CardQuota              int   // instalment months; 0 = lump sum
+	InterestFreeByMerchant *bool // interest-free instalments paid by the merchant
+	UseCardPoint           *bool
+	ProductType            string // "digital" or "real"
+	BrowserIP              string
+	PromotionID            string
+}
+
+type scheduleBody struct {
+	CustomerUID string             `json:"customer_uid"`
+	Schedules   []scheduleItemBody `json:"schedules"`
+}
+
+type scheduleItemBody struct {
+	MerchantUID            string       `json:"merchant_uid"`
+	ScheduleAt             int64        `json:"schedule_at"`
+	Currency               string       `json:"currency"`
+	Amount                 json.Number  `json:"amount"`
+	TaxFree                *json.Number `json:"tax_free,omitempty"`
+	VatAmount              *json.Number `json:"vat_amount,omitempty"`
+	Name                   string       `json:"name,omitempty"`
+	BuyerName              string       `json:"buyer_name,omitempty"`
+	BuyerEmail             string       `json:"buyer_email,omitempty"`
+	BuyerTel               string       `json:"buyer_tel,omitempty"`
+	BuyerAddr              string       `json:"buyer_addr,omitempty"`
+	BuyerPostcode          string       `json:"buyer_postcode,omitempty"`
+	CustomData             string       `json:"custom_data,omitempty"`
+	NoticeURL              string       `json:"notice_url,omitempty"`
+	CardQuota              int          `json:"card_quota,omitempty"`
+	InterestFreeByMerchant *bool        `json:"interest_free_by_merchant,omitempty"`
+	UseCardPoint           *bool        `json:"use_card_point,omitempty"`
+	ProductType            string       `json:"product_type,omitempty"`
+	BrowserIP              string       `json:"browser_ip,omitempty"`
+	PromotionID            string       `json:"promotion_id,omitempty"`
+}
+
+func (r *ScheduleRequest) validate() error {
+	if err := checkUID("customer_uid", r.CustomerUID, MaxCustomerUIDLen); err != nil {
+		return err
+	}
+	if len(r.Schedules) == 0 {
+		return &ValidationError{Field: "schedules", Reason: "must not be empty"}
+	}
+	seen := make(map[string]bool, len(r.Schedules))
+	for i := range r.Schedules {
+		it := &r.Schedules[i]
+		err := checkUID("merchant_uid", it.MerchantUID, MaxMerchantUIDLen)
+		if err == nil && seen[it.MerchantUID] {
+			err = &ValidationError{Field: "merchant_uid", Reason: "must be unique in the request"}
+		}
+		if err == nil && it.ScheduleAt.IsZero() {
+			err = &ValidationError{Field: "schedule_at", Reason: "must be set"}
+		}
+		if err == nil {
+			err = checkCharge(it.Amount, it.TaxFree, it.VatAmount, it.Currency, it.Name, it.CardQuota)
+		}
+		if err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				return &ValidationError{Field: fmt.Sprintf("schedules[%d].%s", i, ve.Field), Reason: ve.Reason}
+			}
+			return err
+		}
+		seen[it.MerchantUID] = true
+	}
+	return nil
+}
+
+func (r *ScheduleRequest) body() *scheduleBody {
+	b := &scheduleBody{CustomerUID: r.CustomerUID, Schedules: make([]scheduleItemBody, 0, len(r.Schedules))}
+	for _, it := range r.Schedules {
+		cur := it.Currency
+		if cur == "" {
+			cur = "KRW"
+		}
+		b.Schedules = append(b.Schedules, scheduleItemBody{
+			MerchantUID: it.MerchantUID, ScheduleAt: wire.Seconds(it.ScheduleAt), Currency: cur,
+			Amount: wire.FromMinor(it.Amount, cur), TaxFree: optAmount(it.TaxFree, cur), VatAmount: ptrAmount(it.VatAmount, cur),
+			Name: it.Name, BuyerName: it.BuyerName, BuyerEmail: it.BuyerEmail, BuyerTel: it.BuyerTel,
+			BuyerAddr: it.BuyerAddr, BuyerPostcode: it.BuyerPostcode, CustomData: it.CustomData, NoticeURL: it.NoticeURL,
+			CardQuota: it.CardQuota, InterestFreeByMerchant: it.InterestFreeByMerchant, UseCardPoint: it.UseCardPoint,
+			ProductType: it.ProductType, BrowserIP: it.BrowserIP, PromotionID: it.PromotionID,
+		})
+	}
+	return b
+}
+
+// matches says whether s is what item schedules for customerUID.
+func (it *ScheduleItem) matches(customerUID string, s *Schedule) bool {
+	return s.CustomerUID == customerUID && s.MerchantUID == it.MerchantUID &&
+		wire.Seconds(s.ScheduleAt) == wire.Seconds(it.ScheduleAt) &&
+		s.Amount == it.Amount && sameCurrency(s.Currency, it.Currency)
+}
+
+// SchedulePayments schedules charges of the billing key req.CustomerUID
+// (POST /subscribe/payments/schedule,
+// https://api.iamport.kr/#!/subscribe/schedule) and returns the schedules
+// registered. The results of the charges arrive by webhook (and by
+// GetSchedule).
+//
+// Each merchant_uid can be scheduled once, so the request is resent after
+// a failure in transport or a 5xx: a resend cannot schedule a charge
+// twice. When Iamport refuses the request (say because a resend, or a
+// re-run job, finds the merchant_uids already scheduled), the schedules are
+// looked up: if every one of them is scheduled exactly as asked (same
+// customer_uid, schedule_at, amount and currency), they are returned as this
+// call's result; otherwise the refusal is returned as an *APIError.
+func (c *Client) SchedulePayments(ctx context.Context, req *ScheduleRequest) ([]*Schedule, error) {
+	if req == nil {
+		return nil, &ValidationError{Field: "request", Reason: "must not be nil"}
+	}
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	var list pageList[Schedule]
+	_, err := c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/payments/schedule", body: req.body(), retry: true}, &list)
+	if err == nil {
+		return nonNil(list.List), nil
+	}
+	if !isRefusal(err) {
+		return nil, err
+	}
+	got := make([]*Schedule, 0, len(req.Schedules))
+	for i := range req.Schedules {
+		it := &req.Schedules[i]
+		s, gerr := c.GetSchedule(ctx, it.MerchantUID)
+		if gerr != nil || s.ScheduleStatus != ScheduleScheduled || !it.matches(req.CustomerUID, s) {
+			return nil, err
+		}
+		got = append(got, s)
+	}
+	return got, nil
+}
+
+// isRefusal says whether err is Iamport's definite "no": an answer with a
+// non-zero code or a 4xx other than 401 and 429 (nothing that a resend or a
+// fresh token would change).
+func isRefusal(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	if ae.StatusCode >= 200 && ae.StatusCode < 300 {
+		return ae.Code != 0
+	}
+	return ae.StatusCode >= 400 && ae.StatusCode < 500 && ae.StatusCode != http.StatusUnauthorized && ae.StatusCode != http.StatusTooManyRequests
+}
+
+func nonNil[T any](in []*T) []*T {
+	out := make([]*T, 0, len(in))
+	for _, v := range in {
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// UnscheduleRequest revokes scheduled charges
+// (POST /subscribe/payments/unschedule): those of MerchantUIDs, or, when
+// MerchantUIDs is empty, every scheduled charge of CustomerUID. At least one
+// of the two is required; when both are set both are sent, and Iamport
+// revokes the MerchantUIDs that belong to CustomerUID.
+type UnscheduleRequest struct {
+	CustomerUID  string
+	MerchantUIDs []string
+}
+
+type unscheduleBody struct {
+	CustomerUID  string   `json:"customer_uid,omitempty"`
+	MerchantUIDs []string `json:"merchant_uid,omitempty"`
+}
+
+// UnschedulePayments revokes scheduled charges that have not run yet
+// (POST /subscribe/payments/unschedule,
+// https://api.iamport.kr/#!/subscribe/unschedule) and returns the revoked
+// schedules. Nothing to revoke is an *APIError (Iamport answers code 1) for
+// which errors.Is(err, ErrNotFound) holds.
+//
+// A revocation is harmless to repeat, so the request is resent after a
+// failure in transport or a 5xx. When req names MerchantUIDs and Iamport
+// finds nothing to revoke (as a resend does when the first attempt went
+// through), the schedules are looked up: if every one is revoked (for
+// CustomerUID, when set), they are returned as this call's result.
+func (c *Client) UnschedulePayments(ctx context.Context, req *UnscheduleRequest) ([]*Schedule, error) {
+	if req == nil {
+		return nil, &ValidationError{Field: "request", Reason: "must not be nil"}
+	}
+	if req.CustomerUID == "" && len(req.MerchantUIDs) == 0 {
+		return nil, &ValidationError{Field: "customer_uid", Reason: "customer_uid or merchant_uid must be set"}
+	}
+	if req.CustomerUID != "" {
+		if err := checkUID("customer_uid", req.CustomerUID, MaxCustomerUIDLen); err != nil {
+			return nil, err
+		}
+	}
+	ids, err := distinctIDs("merchant_uid", req.MerchantUIDs, MaxMerchantUIDLen)
+	if err != nil {
+		return nil, err
+	}
+	var list pageList[Schedule]
+	_, err = c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/payments/unschedule", body: &unscheduleBody{CustomerUID: req.CustomerUID, MerchantUIDs: ids}, retry: true}, &list)
+	if err == nil {
+		return nonNil(list.List), nil
+	}
+	if !isRefusal(err) {
+		return nil, err
+	}
+	var ae *APIError
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusOK {
+		ae.notFound = true // "nothing to revoke"
+	}
+	if len(ids) == 0 {
+		return nil, err
+	}
+	got := make([]*Schedule, 0, len(ids))
+	for _, m := range ids {
+		s, gerr := c.GetSchedule(ctx, m)
+		if gerr != nil || s.ScheduleStatus != ScheduleRevoked || (req.CustomerUID != "" && s.CustomerUID != req.CustomerUID) {
+			return nil, err
+		}
+		got = append(got, s)
+	}
+	return got, nil
+}
+
+// GetSchedule returns the schedule of merchantUID
+// (GET /subscribe/payments/schedule/{merchant_uid},
+// https://api.iamport.kr/#!/subscribe/findScheduleByMerchantUid). An
+// unknown one is an error for which errors.Is(err, ErrNotFound) holds. It
+// is a read, resent under the client's RetryPolicy.
+func (c *Client) GetSchedule(ctx context.Context, merchantUID string) (*Schedule, error) {
+	if err := checkUID("merchant_uid", merchantUID, MaxMerchantUIDLen); err != nil {
+		return nil, err
+	}
+	var s Schedule
+	if _, err := c.do(ctx, &request{method: http.MethodGet, path: "/subscribe/payments/schedule/" + pathEscape(merchantUID), retry: true}, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+type scheduleAtBody struct {
+	ScheduleAt int64 `json:"schedule_at"`
+}
+
+// UpdateSchedule moves a charge that is still scheduled to another time
+// (PUT /subscribe/payments/schedule/{merchant_uid},
+// https://api.iamport.kr/#!/subscribe/updateSchedule); at is sent in whole
+// seconds and must be in the future. Setting a time is harmless to repeat,
+// so the request is resent after a failure in transport or a 5xx.
+func (c *Client) UpdateSchedule(ctx context.Context, merchantUID string, at time.Time) (*Schedule, error) {
+	return c.setScheduleAt(ctx, http.MethodPut, merchantUID, "", at)
+}
+
+// RescheduleSchedule schedules again, at another time, a charge whose
+// execution failed or that was revoked
+// (POST /subscribe/payments/schedule/{merchant_uid}/reschedule,
+// https://api.iamport.kr/#!/subscribe/reschedule); at is sent in whole
+// seconds and must be in the future. The request is resent after a failure
+// in transport or a 5xx; when Iamport then refuses it because the schedule
+// is no longer a failed one, the schedule is looked up, and if it is
+// scheduled at `at` it is returned as this call's result.
+func (c *Client) RescheduleSchedule(ctx context.Context, merchantUID string, at time.Time) (*Schedule, error) {
+	return c.setScheduleAt(ctx, http.MethodPost, merchantUID, "/reschedule", at)
+}
+
+func (c *Client) setScheduleAt(ctx context.Context, method, merchantUID, suffix string, at time.Time) (*Schedule, error) {
+	if err := checkUID("merchant_uid", merchantUID, MaxMerchantUIDLen); err != nil {
+		return nil, err
+	}
+	if at.IsZero() {
+		return nil, &ValidationError{Field: "schedule_at", Reason: "must be set"}
+	}
+	var s Schedule
+	path := "/subscribe/payments/schedule/" + pathEscape(merchantUID) + suffix
+	_, err := c.do(ctx, &request{method: method, path: path, body: &scheduleAtBody{ScheduleAt: wire.Seconds(at)}, retry: true}, &s)
+	if err == nil {
+		return &s, nil
+	}
+	if isRefusal(err) && !errors.Is(err, ErrNotFound) {
+		if got, gerr := c.GetSchedule(ctx, merchantUID); gerr == nil &&
+			got.ScheduleStatus == ScheduleScheduled && wire.Seconds(got.ScheduleAt) == wire.Seconds(at) {
+			return got, nil
+		}
+	}
+	return nil, err
+}
+
+// ScheduleListOptions selects schedules for Schedules and CustomerSchedules.
+type ScheduleListOptions struct {
+	// From and To bound schedule_at: From ≤ schedule_at < To. Both are
+	// required; any range is allowed (it is split into windows the API
+	// accepts).
+	From, To time.Time
+	// Status is ScheduleScheduled, ScheduleExecuted, ScheduleRevoked, or ""
+	// for all.
+	Status string
+	// Limit is the page size of Schedules, 1 to MaxListLimit (0: the API's
+	// default of 20). CustomerSchedules has no page size.
+	Limit int
+}
+
+func (o *ScheduleListOptions) validate() error {
+	if o.From.IsZero() {
+		return &ValidationError{Field: "from", Reason: "must be set"}
+	}
+	if o.To.IsZero() {
+		return &ValidationError{Field: "to", Reason: "must be set"}
+	}
+	if !o.To.After(o.From) {
+		return &ValidationError{Field: "to", Reason: "must be after from"}
+	}
+	switch o.Status {
+	case "", ScheduleScheduled, ScheduleExecuted, ScheduleRevoked:
+	default:
+		return &ValidationError{Field: "schedule_status", Reason: "must be scheduled, executed, revoked or empty for all"}
+	}
+	if o.Limit < 0 || o.Limit > MaxListLimit {
+		return &ValidationError{Field: "limit", Reason: "must be between 1 and " + itoa(MaxListLimit) + " (0 for the API's default)"}
+	}
+	return nil
+}
+
+// windows splits the options' range into the windows of the list requests,
+// newest first (the API's own order inside a window).
+func (o *ScheduleListOptions) windows() []window {
+	ws := ascendingHalfOpen(ceilUnix(o.From), ceilUnix(o.To))
+	slices.Reverse(ws)
+	return ws
+}
+
+// scheduleListQuery is the query of GET /subscribe/payments/schedule.
+type scheduleListQuery struct {
+	From   int64  `url:"schedule_from"`
+	To     int64  `url:"schedule_to"`
+	Status string `url:"schedule_status,omitempty"`
+	Page   int    `url:"page"`
+	Limit  int    `url:"limit,omitempty"`
+}
+
+// customerScheduleQuery is the query of
+// GET /subscribe/payments/schedule/customers/{customer_uid} (note the
+// hyphen in schedule-status).
+type customerScheduleQuery struct {
+	From   int64  `url:"from"`
+	To     int64  `url:"to"`
+	Status string `url:"schedule-status,omitempty"`
+	Page   int    `url:"page"`
+}
+
+func scheduleKey(s *Schedule) string { return s.MerchantUID }
+
+// Schedules yields the schedules whose schedule_at is in [opts.From,
+// opts.To) (GET /subscribe/payments/schedule,
+// https://api.iamport.kr/#!/subscribe/getScheduleByDateRange), newest first.
+// The range is split into windows of at most 89 days that do not overlap
+// (the API's to is exclusive), and no schedule is yielded twice. Pages and
+// windows are fetched as the loop asks for them; the first error is yielded
+// once and ends the loop. Each page is a read, resent under the client's
+// RetryPolicy.
+func (c *Client) Schedules(ctx context.Context, opts *ScheduleListOptions) iter.Seq2[*Schedule, error] {
+	if opts == nil {
+		return errSeq[Schedule](&ValidationError{Field: "options", Reason: "must not be nil (From and To are required)"})
+	}
+	o := *opts
+	if err := o.validate(); err != nil {
+		return errSeq[Schedule](err)
+	}
+	return unique(chain(o.windows(), func(w window) iter.Seq2[*Schedule, error] {
+		return paginate(ctx, func(ctx context.Context, page int) ([]*Schedule, int, error) {
+			return listPage[Schedule](ctx, c, "/subscribe/payments/schedule", scheduleListQuery{From: w.from, To: w.to, Status: o.Status, Page: page, Limit: o.Limit})
+		})
+	}), scheduleKey)
+}
+
+// CustomerSchedules yields the schedules of the billing key customerUID
+// whose schedule_at is in [opts.From, opts.To)
+// (GET /subscribe/payments/schedule/customers/{customer_uid},
+// https://api.iamport.kr/#!/subscribe/getScheduleByCustomer), newest first,
+// split into windows like Schedules. opts.Limit is not used. Pages and
+// windows are fetched as the loop asks for them; the first error is yielded
+// once and ends the loop. Each page is a read, resent under the client's
+// RetryPolicy.
+func (c *Client) CustomerSchedules(ctx context.Context, customerUID string, opts *ScheduleListOptions) iter.Seq2[*Schedule, error] {
+	if err := checkUID("customer_uid", customerUID, MaxCustomerUIDLen); err != nil {
+		return errSeq[Schedule](err)
+	}
+	if opts == nil {
+		return errSeq[Schedule](&ValidationError{Field: "options", Reason: "must not be nil (From and To are required)"})
+	}
+	o := *opts
+	if err := o.validate(); err != nil {
+		return errSeq[Schedule](err)
+	}
+	path := "/subscribe/payments/schedule/customers/" + pathEscape(customerUID)
+	return unique(chain(o.windows(), func(w window) iter.Seq2[*Schedule, error] {
+		return paginate(ctx, func(ctx context.Context, page int) ([]*Schedule, int, error) {
+			return listPage[Schedule](ctx, c, path, customerScheduleQuery{From: w.from, To: w.to, Status: o.Status, Page: page})
+		})
+	}), scheduleKey)
+}
