@@ -97,7 +97,7 @@ func runLive(ctx context.Context, out io.Writer, key, secret string, getenv func
 // fake and on the real API.
 func billingFlow(ctx context.Context, client *iamport.Client, step func(string, ...any), customerUID string, amount int64, setupDecline func(string) error) error {
 	// 2. Never trust the browser: ask Iamport whether the key exists.
-	key, err := client.GetBillingKey(ctx, customerUID)
+	key, err := client.VerifyBillingKey(ctx, customerUID)
 	if err != nil {
 		return fmt.Errorf("verifying the billing key: %w", err)
 	}
