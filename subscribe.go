@@ -51,13 +51,19 @@ type AgainPaymentRequest struct {
 
 // againBody is the JSON of /subscribe/payments/again.
 type againBody struct {
-	CustomerUID            string       `json:"customer_uid"`
-	MerchantUID            string       `json:"merchant_uid"`
+	CustomerUID string `json:"customer_uid"`
+	MerchantUID string `json:"merchant_uid"`
+	chargeBody
+}
+
+// chargeBody is the JSON that every charge shares: again, onetime and each
+// scheduled charge.
+type chargeBody struct {
 	Amount                 json.Number  `json:"amount"`
-	Name                   string       `json:"name,omitempty"`
 	Currency               string       `json:"currency,omitempty"`
 	TaxFree                *json.Number `json:"tax_free,omitempty"`
 	VatAmount              *json.Number `json:"vat_amount,omitempty"`
+	Name                   string       `json:"name,omitempty"`
 	BuyerName              string       `json:"buyer_name,omitempty"`
 	BuyerEmail             string       `json:"buyer_email,omitempty"`
 	BuyerTel               string       `json:"buyer_tel,omitempty"`
@@ -73,6 +79,13 @@ type againBody struct {
 	PromotionID            string       `json:"promotion_id,omitempty"`
 }
 
+// money fills the amounts, written exactly in currency's unit.
+func (b chargeBody) money(amount, taxFree int64, vat *int64, currency string) chargeBody {
+	b.Amount, b.Currency = wire.FromMinor(amount, currency), currency
+	b.TaxFree, b.VatAmount = optAmount(taxFree, currency), ptrAmount(vat, currency)
+	return b
+}
+
 func (r *AgainPaymentRequest) validate() error {
 	if err := checkUID("customer_uid", r.CustomerUID, MaxCustomerUIDLen); err != nil {
 		return err
@@ -84,14 +97,12 @@ func (r *AgainPaymentRequest) validate() error {
 }
 
 func (r *AgainPaymentRequest) body() *againBody {
-	return &againBody{
-		CustomerUID: r.CustomerUID, MerchantUID: r.MerchantUID,
-		Amount: wire.FromMinor(r.Amount, r.Currency), Name: r.Name, Currency: r.Currency,
-		TaxFree: optAmount(r.TaxFree, r.Currency), VatAmount: ptrAmount(r.VatAmount, r.Currency),
+	return &againBody{CustomerUID: r.CustomerUID, MerchantUID: r.MerchantUID, chargeBody: chargeBody{
+		Name:      r.Name,
 		BuyerName: r.BuyerName, BuyerEmail: r.BuyerEmail, BuyerTel: r.BuyerTel, BuyerAddr: r.BuyerAddr, BuyerPostcode: r.BuyerPostcode,
 		CardQuota: r.CardQuota, InterestFreeByMerchant: r.InterestFreeByMerchant, UseCardPoint: r.UseCardPoint,
 		CustomData: r.CustomData, NoticeURL: r.NoticeURL, BrowserIP: r.BrowserIP, ProductType: r.ProductType, PromotionID: r.PromotionID,
-	}
+	}.money(r.Amount, r.TaxFree, r.VatAmount, r.Currency)}
 }
 
 // AgainPayment charges the billing key of req.CustomerUID

@@ -2,7 +2,6 @@ package iamport
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/billingkr/iamport-go/internal/wire"
 )
 
 // OnetimePaymentRequest is a key-in charge of card data
@@ -56,32 +53,15 @@ type OnetimePaymentRequest struct {
 
 // onetimeBody is the JSON of /subscribe/payments/onetime.
 type onetimeBody struct {
-	MerchantUID            string       `json:"merchant_uid"`
-	Amount                 json.Number  `json:"amount"`
-	Currency               string       `json:"currency,omitempty"`
-	TaxFree                *json.Number `json:"tax_free,omitempty"`
-	VatAmount              *json.Number `json:"vat_amount,omitempty"`
-	CardNumber             string       `json:"card_number"`
-	Expiry                 string       `json:"expiry"`
-	Birth                  string       `json:"birth,omitempty"`
-	Pwd2Digit              string       `json:"pwd_2digit,omitempty"`
-	CVC                    string       `json:"cvc,omitempty"`
-	CustomerUID            string       `json:"customer_uid,omitempty"`
-	PG                     string       `json:"pg,omitempty"`
-	Name                   string       `json:"name,omitempty"`
-	BuyerName              string       `json:"buyer_name,omitempty"`
-	BuyerEmail             string       `json:"buyer_email,omitempty"`
-	BuyerTel               string       `json:"buyer_tel,omitempty"`
-	BuyerAddr              string       `json:"buyer_addr,omitempty"`
-	BuyerPostcode          string       `json:"buyer_postcode,omitempty"`
-	CardQuota              int          `json:"card_quota,omitempty"`
-	InterestFreeByMerchant *bool        `json:"interest_free_by_merchant,omitempty"`
-	UseCardPoint           *bool        `json:"use_card_point,omitempty"`
-	CustomData             string       `json:"custom_data,omitempty"`
-	NoticeURL              string       `json:"notice_url,omitempty"`
-	BrowserIP              string       `json:"browser_ip,omitempty"`
-	ProductType            string       `json:"product_type,omitempty"`
-	PromotionID            string       `json:"promotion_id,omitempty"`
+	MerchantUID string `json:"merchant_uid"`
+	CardNumber  string `json:"card_number"`
+	Expiry      string `json:"expiry"`
+	Birth       string `json:"birth,omitempty"`
+	Pwd2Digit   string `json:"pwd_2digit,omitempty"`
+	CVC         string `json:"cvc,omitempty"`
+	CustomerUID string `json:"customer_uid,omitempty"`
+	PG          string `json:"pg,omitempty"`
+	chargeBody
 }
 
 func (r *OnetimePaymentRequest) validate() error {
@@ -101,13 +81,15 @@ func (r *OnetimePaymentRequest) validate() error {
 
 func (r *OnetimePaymentRequest) body() *onetimeBody {
 	return &onetimeBody{
-		MerchantUID: r.MerchantUID, Amount: wire.FromMinor(r.Amount, r.Currency), Currency: r.Currency,
-		TaxFree: optAmount(r.TaxFree, r.Currency), VatAmount: ptrAmount(r.VatAmount, r.Currency),
-		CardNumber: wireCardNumber(r.CardNumber), Expiry: r.Expiry, Birth: r.Birth, Pwd2Digit: r.Pwd2Digit, CVC: r.CVC,
-		CustomerUID: r.CustomerUID, PG: r.PG, Name: r.Name,
-		BuyerName: r.BuyerName, BuyerEmail: r.BuyerEmail, BuyerTel: r.BuyerTel, BuyerAddr: r.BuyerAddr, BuyerPostcode: r.BuyerPostcode,
-		CardQuota: r.CardQuota, InterestFreeByMerchant: r.InterestFreeByMerchant, UseCardPoint: r.UseCardPoint,
-		CustomData: r.CustomData, NoticeURL: r.NoticeURL, BrowserIP: r.BrowserIP, ProductType: r.ProductType, PromotionID: r.PromotionID,
+		MerchantUID: r.MerchantUID,
+		CardNumber:  wireCardNumber(r.CardNumber), Expiry: r.Expiry, Birth: r.Birth, Pwd2Digit: r.Pwd2Digit, CVC: r.CVC,
+		CustomerUID: r.CustomerUID, PG: r.PG,
+		chargeBody: chargeBody{
+			Name:      r.Name,
+			BuyerName: r.BuyerName, BuyerEmail: r.BuyerEmail, BuyerTel: r.BuyerTel, BuyerAddr: r.BuyerAddr, BuyerPostcode: r.BuyerPostcode,
+			CardQuota: r.CardQuota, InterestFreeByMerchant: r.InterestFreeByMerchant, UseCardPoint: r.UseCardPoint,
+			CustomData: r.CustomData, NoticeURL: r.NoticeURL, BrowserIP: r.BrowserIP, ProductType: r.ProductType, PromotionID: r.PromotionID,
+		}.money(r.Amount, r.TaxFree, r.VatAmount, r.Currency),
 	}
 }
 

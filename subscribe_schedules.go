@@ -2,7 +2,6 @@ package iamport
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -53,26 +52,9 @@ type scheduleBody struct {
 }
 
 type scheduleItemBody struct {
-	MerchantUID            string       `json:"merchant_uid"`
-	ScheduleAt             int64        `json:"schedule_at"`
-	Currency               string       `json:"currency"`
-	Amount                 json.Number  `json:"amount"`
-	TaxFree                *json.Number `json:"tax_free,omitempty"`
-	VatAmount              *json.Number `json:"vat_amount,omitempty"`
-	Name                   string       `json:"name,omitempty"`
-	BuyerName              string       `json:"buyer_name,omitempty"`
-	BuyerEmail             string       `json:"buyer_email,omitempty"`
-	BuyerTel               string       `json:"buyer_tel,omitempty"`
-	BuyerAddr              string       `json:"buyer_addr,omitempty"`
-	BuyerPostcode          string       `json:"buyer_postcode,omitempty"`
-	CustomData             string       `json:"custom_data,omitempty"`
-	NoticeURL              string       `json:"notice_url,omitempty"`
-	CardQuota              int          `json:"card_quota,omitempty"`
-	InterestFreeByMerchant *bool        `json:"interest_free_by_merchant,omitempty"`
-	UseCardPoint           *bool        `json:"use_card_point,omitempty"`
-	ProductType            string       `json:"product_type,omitempty"`
-	BrowserIP              string       `json:"browser_ip,omitempty"`
-	PromotionID            string       `json:"promotion_id,omitempty"`
+	MerchantUID string `json:"merchant_uid"`
+	ScheduleAt  int64  `json:"schedule_at"`
+	chargeBody
 }
 
 func (r *ScheduleRequest) validate() error {
@@ -115,12 +97,13 @@ func (r *ScheduleRequest) body() *scheduleBody {
 			cur = "KRW"
 		}
 		b.Schedules = append(b.Schedules, scheduleItemBody{
-			MerchantUID: it.MerchantUID, ScheduleAt: wire.Seconds(it.ScheduleAt), Currency: cur,
-			Amount: wire.FromMinor(it.Amount, cur), TaxFree: optAmount(it.TaxFree, cur), VatAmount: ptrAmount(it.VatAmount, cur),
-			Name: it.Name, BuyerName: it.BuyerName, BuyerEmail: it.BuyerEmail, BuyerTel: it.BuyerTel,
-			BuyerAddr: it.BuyerAddr, BuyerPostcode: it.BuyerPostcode, CustomData: it.CustomData, NoticeURL: it.NoticeURL,
-			CardQuota: it.CardQuota, InterestFreeByMerchant: it.InterestFreeByMerchant, UseCardPoint: it.UseCardPoint,
-			ProductType: it.ProductType, BrowserIP: it.BrowserIP, PromotionID: it.PromotionID,
+			MerchantUID: it.MerchantUID, ScheduleAt: wire.Seconds(it.ScheduleAt),
+			chargeBody: chargeBody{
+				Name:      it.Name,
+				BuyerName: it.BuyerName, BuyerEmail: it.BuyerEmail, BuyerTel: it.BuyerTel, BuyerAddr: it.BuyerAddr, BuyerPostcode: it.BuyerPostcode,
+				CardQuota: it.CardQuota, InterestFreeByMerchant: it.InterestFreeByMerchant, UseCardPoint: it.UseCardPoint,
+				CustomData: it.CustomData, NoticeURL: it.NoticeURL, BrowserIP: it.BrowserIP, ProductType: it.ProductType, PromotionID: it.PromotionID,
+			}.money(it.Amount, it.TaxFree, it.VatAmount, cur),
 		})
 	}
 	return b
