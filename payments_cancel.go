@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/billingkr/iamport-go/internal/retry"
 	"github.com/billingkr/iamport-go/internal/wire"
 )
 
@@ -296,11 +295,13 @@ func (c *Client) reconcileCancel(ctx context.Context, req *CancelPaymentRequest,
 	if ctx.Err() != nil {
 		return nil, outcomeUnknown(key, ctxError(ctx, cause))
 	}
-	start := time.Now()
-	var waited time.Duration
-	var last cancelVerdict
-	var lookupErr error
-	for attempt := 1; ; attempt++ {
+	var (
+		applied   *Payment
+		final     error
+		last      cancelVerdict
+		lookupErr error
+	)
+	werr := c.settle(ctx, func() bool {
 		p, err := c.cancelTarget(ctx, req, false)
 		switch {
 		case err == nil:
@@ -308,24 +309,23 @@ func (c *Client) reconcileCancel(ctx context.Context, req *CancelPaymentRequest,
 			if p.MerchantUID != "" {
 				key = p.MerchantUID
 			}
-			last = exp.verdict(p)
-			if last == cancelApplied {
-				return p, nil
+			if last = exp.verdict(p); last == cancelApplied {
+				applied = p
+				return true
 			}
 		case ctx.Err() != nil:
-			return nil, outcomeUnknown(key, ctxError(ctx, errors.Join(cause, err)))
+			final = outcomeUnknown(key, ctxError(ctx, errors.Join(cause, err)))
+			return true
 		default:
 			last, lookupErr = 0, err
 		}
-		elapsed := max(time.Since(start), waited)
-		if elapsed >= c.cfg.settleWindow {
-			break
-		}
-		wait := min(retry.Backoff(attempt, reconcileMinWait, reconcileMaxWait, retry.Equal), c.cfg.settleWindow-elapsed)
-		if err := c.cfg.retry.sleep(ctx, wait); err != nil {
-			return nil, outcomeUnknown(key, ctxError(ctx, cause))
-		}
-		waited += wait
+		return false
+	})
+	switch {
+	case applied != nil || final != nil:
+		return applied, final
+	case werr != nil:
+		return nil, outcomeUnknown(key, ctxError(ctx, cause))
 	}
 	switch last {
 	case cancelUntouched:

@@ -222,6 +222,28 @@ const (
 	startedSlack = time.Second
 )
 
+// settle calls probe again and again, with backoff between the calls, until
+// it reports done or the settle window has passed (the first call is at
+// once). It returns ctx's error when ctx ends during a wait.
+func (c *Client) settle(ctx context.Context, probe func() (done bool)) error {
+	start := time.Now()
+	var waited time.Duration // what the waits add up to, even when Sleep is a no-op
+	for attempt := 1; ; attempt++ {
+		if probe() {
+			return nil
+		}
+		elapsed := max(time.Since(start), waited)
+		if elapsed >= c.cfg.settleWindow {
+			return nil
+		}
+		wait := min(retry.Backoff(attempt, reconcileMinWait, reconcileMaxWait, retry.Equal), c.cfg.settleWindow-elapsed)
+		if err := c.cfg.retry.sleep(ctx, wait); err != nil {
+			return err
+		}
+		waited += wait
+	}
+}
+
 // reconcile learns the outcome of a charge whose request may have reached
 // Iamport, by looking its merchant_uid up until the settle window ends.
 // cause is what went wrong with the charge itself.
@@ -230,45 +252,48 @@ func (c *Client) reconcile(ctx context.Context, ch *charge, began time.Time, cau
 		return nil, outcomeUnknown(ch.merchantUID, ctxError(ctx, cause))
 	}
 	since := c.serverSince(began)
-	start := time.Now()
-	var waited time.Duration
-	var lookupErr error
-	pending := false  // the last answer showed this charge still "ready"
-	answered := false // the last lookup got a definite answer
-	for attempt := 1; ; attempt++ {
+	var (
+		found     *Payment
+		final     error // the outcome, when a lookup settled it
+		lookupErr error
+		pending   bool // the last answer showed this charge still "ready"
+		answered  bool // the last lookup got a definite answer
+	)
+	werr := c.settle(ctx, func() bool {
 		p, err := c.findPayment(ctx, ch.merchantUID)
 		switch {
 		case err == nil:
 			answered, pending, lookupErr = true, false, nil
-			if ch.matches(p) {
-				switch {
-				case p.Status == PaymentPaid || p.Status == PaymentCancelled:
-					return p, nil
-				case p.Status == PaymentFailed && !p.StartedAt.Before(since):
-					return nil, &PaymentFailedError{Payment: p}
-				case p.Status == PaymentReady:
-					pending = true
-				}
+			if !ch.matches(p) {
+				return false // another charge's payment under this merchant_uid
 			}
-			// Otherwise: an earlier failed attempt, or another charge's
-			// payment under this merchant_uid: not this call's.
+			switch {
+			case p.Status == PaymentPaid || p.Status == PaymentCancelled:
+				found = p
+				return true
+			case p.Status == PaymentFailed && !p.StartedAt.Before(since):
+				final = &PaymentFailedError{Payment: p}
+				return true
+			case p.Status == PaymentReady:
+				pending = true
+			}
+			// A failed payment that started before this call is an earlier
+			// attempt's, not this one's.
 		case errors.Is(err, ErrNotFound):
 			answered, pending, lookupErr = true, false, nil
+		case ctx.Err() != nil:
+			final = outcomeUnknown(ch.merchantUID, ctxError(ctx, errors.Join(cause, err)))
+			return true
 		default:
-			if ctx.Err() != nil {
-				return nil, outcomeUnknown(ch.merchantUID, ctxError(ctx, errors.Join(cause, err)))
-			}
 			answered, lookupErr = false, err
 		}
-		elapsed := max(time.Since(start), waited)
-		if elapsed >= c.cfg.settleWindow {
-			break
-		}
-		wait := min(retry.Backoff(attempt, reconcileMinWait, reconcileMaxWait, retry.Equal), c.cfg.settleWindow-elapsed)
-		if err := c.cfg.retry.sleep(ctx, wait); err != nil {
-			return nil, outcomeUnknown(ch.merchantUID, ctxError(ctx, cause))
-		}
-		waited += wait
+		return false
+	})
+	switch {
+	case found != nil || final != nil:
+		return found, final
+	case werr != nil:
+		return nil, outcomeUnknown(ch.merchantUID, ctxError(ctx, cause))
 	}
 	if answered && !pending {
 		return nil, notCharged(ch.merchantUID, cause)
