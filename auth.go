@@ -110,11 +110,17 @@ func (t *authTransport) forAPI(u *url.URL) bool {
 // withToken is a copy of req with the Authorization header (and, when given,
 // a fresh body).
 func withToken(req *http.Request, tok string, body io.ReadCloser) *http.Request {
-	r := req.Clone(req.Context())
+	r := new(http.Request)
+	*r = *req // shallow, as golang.org/x/oauth2's Transport does: nothing shared is written
+	h := make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		h[k] = v // only a key is added below; no value slice is modified
+	}
+	h["Authorization"] = []string{"Bearer " + tok}
+	r.Header = h
 	if body != nil {
 		r.Body = body
 	}
-	r.Header.Set("Authorization", "Bearer "+tok)
 	return r
 }
 

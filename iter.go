@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -96,20 +97,35 @@ func chain[T any](windows []window, seq func(w window) iter.Seq2[*T, error]) ite
 	}
 }
 
+// uniqueMemory is how many of the latest keys unique surely remembers. A
+// repeat caused by insertions between two page fetches is at most a page
+// (MaxListLimit items) behind the item it repeats.
+const uniqueMemory = 2 * MaxListLimit
+
 // unique drops items whose key was already yielded (an offset-paged list
 // repeats an item when a new one is inserted before it between two page
 // fetches). Items with an empty key are never dropped.
 func unique[T any](seq iter.Seq2[*T, error], key func(*T) string) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
-		seen := make(map[string]struct{})
+		// Two generations of keys of up to uniqueMemory each: the latest
+		// uniqueMemory keys are always remembered, and memory stays bounded
+		// however long the list is.
+		cur, prev := make(map[string]struct{}), map[string]struct{}(nil)
 		for v, err := range seq {
 			if err == nil {
 				k := key(v)
 				if k != "" {
-					if _, dup := seen[k]; dup {
+					_, dup := cur[k]
+					if !dup {
+						_, dup = prev[k]
+					}
+					if dup {
 						continue
 					}
-					seen[k] = struct{}{}
+					if len(cur) >= uniqueMemory {
+						cur, prev = make(map[string]struct{}, uniqueMemory), cur
+					}
+					cur[k] = struct{}{}
 				}
 			}
 			if !yield(v, err) || err != nil {
@@ -181,6 +197,25 @@ func listPage[T any](ctx context.Context, c *Client, path string, q any) ([]*T, 
 	vals, err := values(q)
 	if err != nil {
 		return nil, 0, err
+	}
+	if _, isPayment := any((*T)(nil)).(*Payment); isPayment {
+		// Payments decode through paymentWire: no UnmarshalJSON per element.
+		var pl pageList[paymentWire]
+		if _, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: vals, retry: true}, &pl); err != nil {
+			return nil, 0, err
+		}
+		out := make([]*T, len(pl.List))
+		for i, w := range pl.List {
+			if w == nil {
+				continue
+			}
+			p := new(Payment) // one each: a payment kept does not pin its page
+			if err := w.payment(p); err != nil {
+				return nil, 0, &DecodeError{Method: http.MethodGet, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("list[%d]: %w", i, err)}
+			}
+			out[i] = any(p).(*T)
+		}
+		return out, pl.Next, nil
 	}
 	var pl pageList[T]
 	if _, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: vals, retry: true}, &pl); err != nil {

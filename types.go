@@ -120,8 +120,9 @@ type wireDeposit struct {
 
 type paymentAlias Payment
 
-type wirePayment struct {
-	*paymentAlias
+// paymentWireFields are the fields of the API's Payment whose wire form
+// differs from Payment's.
+type paymentWireFields struct {
 	Amount         wire.Number   `json:"amount"`
 	CancelAmount   wire.Number   `json:"cancel_amount"`
 	VbankDate      wire.Number   `json:"vbank_date"`
@@ -134,6 +135,28 @@ type wirePayment struct {
 	DepositHistory []wireDeposit `json:"deposit_history"`
 }
 
+// wirePayment is Payment's JSON with the wire fields, filling *paymentAlias.
+type wirePayment struct {
+	*paymentAlias
+	paymentWireFields
+}
+
+// paymentWire is the API's Payment as the SDK's own responses decode it:
+// encoding/json's plain struct path, with no UnmarshalJSON of its own, so
+// decoding it costs no extra passes over the bytes (a type with
+// UnmarshalJSON costs the enclosing decoder a skip, then json.Unmarshal a
+// validation pass, before its decode). payment converts it.
+type paymentWire struct {
+	paymentAlias
+	paymentWireFields
+}
+
+// payment fills p from w.
+func (w *paymentWire) payment(p *Payment) error {
+	*p = Payment(w.paymentAlias)
+	return w.paymentWireFields.finish(p)
+}
+
 // UnmarshalJSON decodes the API's Payment: amounts exactly into the
 // currency's minor unit, UNIX seconds into time.Time. Unknown fields are
 // ignored; an amount that does not fit the currency is an error naming it.
@@ -143,6 +166,11 @@ func (p *Payment) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return fmt.Errorf("payment: %w", err)
 	}
+	return w.paymentWireFields.finish(p)
+}
+
+// finish converts the wire fields into p, whose other fields are decoded.
+func (w *paymentWireFields) finish(p *Payment) error {
 	if string(p.Promotion) == "null" {
 		p.Promotion = nil
 	}
@@ -194,8 +222,7 @@ func (p *Payment) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes the API's wire form (amounts as decimal numbers in the
 // currency's major unit, times as UNIX seconds), the inverse of UnmarshalJSON.
 func (p Payment) MarshalJSON() ([]byte, error) {
-	w := wirePayment{
-		paymentAlias:  (*paymentAlias)(&p),
+	w := wirePayment{paymentAlias: (*paymentAlias)(&p), paymentWireFields: paymentWireFields{
 		Amount:        wire.Number(wire.FromMinor(p.Amount, p.Currency)),
 		CancelAmount:  wire.Number(wire.FromMinor(p.CancelAmount, p.Currency)),
 		VbankDate:     unixNumber(p.VbankDate),
@@ -204,13 +231,14 @@ func (p Payment) MarshalJSON() ([]byte, error) {
 		PaidAt:        unixNumber(p.PaidAt),
 		FailedAt:      unixNumber(p.FailedAt),
 		CancelledAt:   unixNumber(p.CancelledAt),
-	}
-	w.CancelHistory = []wireCancel{}
+	}}
+	wf := &w.paymentWireFields
+	wf.CancelHistory = []wireCancel{}
 	for _, c := range p.CancelHistory {
-		w.CancelHistory = append(w.CancelHistory, wireCancel{PaymentCancel: c, Amount: wire.Number(wire.FromMinor(c.Amount, p.Currency)), CancelledAt: unixNumber(c.CancelledAt)})
+		wf.CancelHistory = append(wf.CancelHistory, wireCancel{PaymentCancel: c, Amount: wire.Number(wire.FromMinor(c.Amount, p.Currency)), CancelledAt: unixNumber(c.CancelledAt)})
 	}
 	for _, d := range p.DepositHistory {
-		w.DepositHistory = append(w.DepositHistory, wireDeposit{VbankDeposit: d, Amount: wire.Number(wire.FromMinor(d.Amount, p.Currency)), DepositedAt: unixNumber(d.DepositedAt)})
+		wf.DepositHistory = append(wf.DepositHistory, wireDeposit{VbankDeposit: d, Amount: wire.Number(wire.FromMinor(d.Amount, p.Currency)), DepositedAt: unixNumber(d.DepositedAt)})
 	}
 	return json.Marshal(w)
 }

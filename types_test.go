@@ -2,6 +2,8 @@ package iamport
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -89,4 +91,34 @@ func FuzzPaymentUnmarshal(f *testing.F) {
 			t.Fatalf("round trip changed money or time: %+v vs %+v", p, back)
 		}
 	})
+}
+
+// TestFastDecodeAgreesWithUnmarshalJSON: the one-pass decoding of a
+// response (fastDecode, paymentWire) gives exactly what Payment's own
+// UnmarshalJSON gives, for every payment payload in testdata.
+func TestFastDecodeAgreesWithUnmarshalJSON(t *testing.T) {
+	for _, name := range []string{"payment_card_cancelled.json", "payment_paypal_usd.json", "payment_vbank_paid.json"} {
+		raw, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(t, err)
+		var env struct {
+			Response json.RawMessage `json:"response"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &env))
+		var slow Payment
+		require.NoError(t, json.Unmarshal(env.Response, &slow), name)
+		var fast Payment
+		require.True(t, fastDecode(raw, &fast), name)
+		assert.Equal(t, slow, fast, name)
+
+		var page pageList[Payment]
+		require.True(t, fastDecode([]byte(`{"code":0,"response":{"total":1,"next":0,"list":[`+string(env.Response)+`]}}`), &page), name)
+		require.Len(t, page.List, 1)
+		assert.Equal(t, slow, *page.List[0], name)
+	}
+	var p Payment
+	assert.False(t, fastDecode([]byte(`{"code":1,"response":null}`), &p), "a refusal takes the exact path")
+	assert.False(t, fastDecode([]byte(`{"code":0,"response":null}`), &p), "no response takes the exact path")
+	assert.False(t, fastDecode([]byte(`{"code":0,"response":{"amount":"1"}}`), &p), "a bad field takes the exact path, which names it")
+	var k BillingKey
+	assert.False(t, fastDecode([]byte(`{"code":0}`), &k))
 }
