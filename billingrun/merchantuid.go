@@ -53,7 +53,9 @@ func MerchantUID(prefix, customerUID, period string) (string, error) {
 }
 
 func encodeHash(sum [sha256.Size]byte) string {
-	return b32.EncodeToString(sum[:])[:hashChars]
+	var dst [56]byte // base32 of 32 bytes is 52 characters
+	b32.Encode(dst[:], sum[:])
+	return string(dst[:hashChars])
 }
 
 func hashOf(prefix, customerUID, period string) ([sha256.Size]byte, error) {
@@ -66,16 +68,12 @@ func hashOf(prefix, customerUID, period string) ([sha256.Size]byte, error) {
 	if err := checkField("period", period); err != nil {
 		return [sha256.Size]byte{}, err
 	}
-	var b strings.Builder
-	b.Grow(len(hashDomain) + len(prefix) + len(customerUID) + len(period) + 3)
-	b.WriteString(hashDomain)
-	b.WriteByte(0)
-	b.WriteString(prefix)
-	b.WriteByte(0)
-	b.WriteString(customerUID)
-	b.WriteByte(0)
-	b.WriteString(period)
-	return sha256.Sum256([]byte(b.String())), nil
+	var stack [256]byte
+	b := append(stack[:0], hashDomain...)
+	b = append(append(b, 0), prefix...)
+	b = append(append(b, 0), customerUID...)
+	b = append(append(b, 0), period...)
+	return sha256.Sum256(b), nil
 }
 
 func checkPrefix(p string) error {
