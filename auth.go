@@ -237,7 +237,7 @@ func (t *authTransport) fetchOnce(ctx context.Context, r *request, target string
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", t.c.userAgent())
+	req.Header.Set("User-Agent", t.c.ua)
 	t.tokenCalls.Add(1)
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)

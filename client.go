@@ -60,6 +60,7 @@ type Client struct {
 	hc   *http.Client // the authenticated client: auth transport over the base transport
 	auth *authTransport
 	base *url.URL
+	ua   string // the User-Agent header
 }
 
 // config is what the options set. It holds the API secret, so Client's
@@ -213,7 +214,10 @@ func NewClient(apiKey, apiSecret string, opts ...Option) (*Client, error) {
 	if baseRT == nil {
 		baseRT = defaultTransport()
 	}
-	c := &Client{cfg: cfg, base: base}
+	c := &Client{cfg: cfg, base: base, ua: "iamport-go/" + Version}
+	if cfg.userAgent != "" {
+		c.ua = cfg.userAgent + " " + c.ua
+	}
 	c.auth = newAuthTransport(c, baseRT)
 	hc.Transport = c.auth
 	c.hc = &hc
@@ -392,7 +396,7 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, body []
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent())
+	req.Header.Set("User-Agent", c.ua)
 	if c.cfg.tier != "" {
 		req.Header.Set("Tier", c.cfg.tier)
 	}
@@ -415,14 +419,6 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, body []
 	err = decodeResponse(resp, r, out)
 	c.logAttempt(ctx, r, status, attempt, start, err)
 	return status, resp.Header, err
-}
-
-func (c *Client) userAgent() string {
-	ua := "iamport-go/" + Version
-	if c.cfg.userAgent != "" {
-		ua = c.cfg.userAgent + " " + ua
-	}
-	return ua
 }
 
 func (c *Client) logAttempt(ctx context.Context, r *request, status, attempt int, start time.Time, err error) {
@@ -451,7 +447,7 @@ func decodeResponse(resp *http.Response, r *request, out any) error {
 	if ok {
 		limit = maxSuccessBody
 	}
-	raw, readErr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	raw, readErr := readLimited(resp, limit+1)
 	// Drain a little of what is left so the connection can be reused.
 	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 	if readErr != nil {
@@ -493,6 +489,17 @@ func decodeResponse(resp *http.Response, r *request, out any) error {
 		return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode, Err: err}
 	}
 	return nil
+}
+
+// readLimited reads at most limit bytes of the body, in one allocation when
+// the server sent a Content-Length.
+func readLimited(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n < limit {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, buf)
+		return buf, err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
 // describeBody names what came instead of the envelope, without echoing it.
