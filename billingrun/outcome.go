@@ -30,8 +30,6 @@ const (
 	// Invalid: refused before any request was sent: a *iamport.ValidationError,
 	// a Charge the runner cannot derive a merchant_uid for, or ErrDuplicate.
 	Invalid
-
-	numOutcomes = iota
 )
 
 // Outcomes lists every Outcome, in the order Summary reports them.
