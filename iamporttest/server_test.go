@@ -1017,19 +1017,24 @@ func TestConcurrentChargesWithFaults(t *testing.T) {
 	require.NoError(t, h.s.RegisterBillingKey("c1", "4092-0230-1234-5678"))
 	var n int
 	var nmu sync.Mutex
+	reached := map[string]bool{} // merchant_uids with an attempt that was not reset
 	h.s.SetFaultFunc(func(route, m string) Fault {
 		nmu.Lock()
 		defer nmu.Unlock()
 		n++
+		f := Fault{}
 		switch n % 7 {
 		case 1:
-			return Fault{Kind: Fault5xxAfterCommit}
+			f.Kind = Fault5xxAfterCommit
 		case 2:
-			return Fault{Kind: FaultReset}
+			f.Kind = FaultReset
 		case 3:
-			return Fault{Kind: FaultDropAfterCommit}
+			f.Kind = FaultDropAfterCommit
 		}
-		return Fault{}
+		if route == RouteAgain && f.Kind != FaultReset {
+			reached[m] = true
+		}
+		return f
 	})
 	const total, workers = 400, 32
 	jobs := make(chan int)
@@ -1058,8 +1063,16 @@ func TestConcurrentChargesWithFaults(t *testing.T) {
 	}
 	close(jobs)
 	wg.Wait()
+	nmu.Lock()
+	defer nmu.Unlock()
 	for i := 0; i < 100; i++ {
-		assert.Equal(t, 1, h.s.Charges(fmt.Sprint("L", i)))
+		m := fmt.Sprint("L", i)
+		want := 0
+		if reached[m] {
+			want = 1 // committed once; every later attempt is refused
+		}
+		assert.Equal(t, want, h.s.Charges(m), m)
 	}
+	assert.GreaterOrEqual(t, len(reached), 90)
 	assert.Equal(t, total, h.s.Requests(RouteAgain))
 }
