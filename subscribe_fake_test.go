@@ -235,3 +235,30 @@ func TestConnectionRefusedIsNotChargedWithoutLookup(t *testing.T) {
 	assert.Equal(t, 0, srv.Requests(routeFind), "nothing to look up: the request never left")
 	assert.Equal(t, 0, srv.ChargeAttempts("m_refused"))
 }
+
+func TestRetryRevokedSchedule(t *testing.T) {
+	srv, c := moneyFake(t)
+	ctx := context.Background()
+	at := srv.Clock().Now().Add(24 * time.Hour)
+	_, err := c.SchedulePayments(ctx, &iamport.ScheduleRequest{CustomerUID: "cust_1", Schedules: []iamport.ScheduleItem{
+		{MerchantUID: "m_sched_1", ScheduleAt: at, Amount: 9900, Name: "월간 구독"},
+	}})
+	require.NoError(t, err)
+	_, err = c.UnschedulePayments(ctx, &iamport.UnscheduleRequest{CustomerUID: "cust_1", MerchantUIDs: []string{"m_sched_1"}})
+	require.NoError(t, err)
+
+	p, err := c.RetrySchedule(ctx, "m_sched_1")
+	require.NoError(t, err, "a revoked schedule can be charged now")
+	assert.True(t, p.IsPaid())
+	assert.Equal(t, 1, srv.Charges("m_sched_1"))
+
+	srv.Clock().Advance(time.Minute)
+	_, err = c.RetrySchedule(ctx, "m_sched_1")
+	var ae *iamport.APIError
+	require.ErrorAs(t, err, &ae, "a schedule whose charge is paid is not retried")
+	assert.Equal(t, 1, srv.Charges("m_sched_1"))
+	s, err := c.GetSchedule(ctx, "m_sched_1")
+	require.NoError(t, err)
+	assert.Equal(t, iamport.ScheduleExecuted, s.ScheduleStatus)
+	assert.Equal(t, p.ImpUID, s.ImpUID)
+}

@@ -280,7 +280,11 @@ func (s *Server) failedScheduleLocked(rc *reqCtx) (*schedule, *reply) {
 		r := notFound(msgNoSchedule)
 		return nil, &r
 	}
-	if ps := s.schedulePaymentStatus(sc); sc.status != "executed" || ps == nil || *ps != "failed" {
+	// The spec allows a failed execution, or a schedule that was revoked
+	// ("혹은 예약 취소했던 건").
+	ps := s.schedulePaymentStatus(sc)
+	failed := sc.status == "executed" && ps != nil && *ps == "failed"
+	if !failed && sc.status != "revoked" {
 		r := badRequest("결제에 실패한 결제예약건이 아닙니다. (아직 실행되지 않았거나 이미 승인 또는 취소된 결제예약)")
 		return nil, &r
 	}
@@ -330,6 +334,7 @@ func (s *Server) handleRetry(rc *reqCtx) reply {
 	}
 	p := s.newPaymentLocked(s.scheduleCharge(sc, k))
 	return s.finishCharge(rc, p, false, func(p *payment) {
+		sc.status = "executed"
 		sc.impUID, sc.failReason, sc.paymentStatus = p.impUID, p.failReason, ""
 		sc.executedAt = s.now()
 	})
