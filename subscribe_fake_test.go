@@ -22,12 +22,14 @@ func chargeReq(merchantUID string) *iamport.AgainPaymentRequest {
 
 // moneyFake is a fake with a billing key and a client whose settle window
 // is short, so that "not charged" is learned in a fraction of a second.
-func moneyFake(t *testing.T) (*iamporttest.Server, *iamport.Client) {
+// opts override the client's timeout and settle window.
+func moneyFake(t *testing.T, opts ...iamport.Option) (*iamporttest.Server, *iamport.Client) {
 	t.Helper()
 	srv := iamporttest.NewServer()
 	t.Cleanup(srv.Close)
 	require.NoError(t, srv.RegisterBillingKey("cust_1", "4092-0230-1234-5678"))
-	return srv, srv.Client(iamport.WithSettleWindow(400*time.Millisecond), iamport.WithTimeout(2*time.Second))
+	opts = append([]iamport.Option{iamport.WithSettleWindow(400 * time.Millisecond), iamport.WithTimeout(2 * time.Second)}, opts...)
+	return srv, srv.Client(opts...)
 }
 
 func TestMoneyContractOnFake(t *testing.T) {
@@ -91,10 +93,7 @@ func TestMoneyContractOnFake(t *testing.T) {
 	})
 
 	t.Run("delay beyond the client timeout: the paid payment", func(t *testing.T) {
-		srv := iamporttest.NewServer()
-		t.Cleanup(srv.Close)
-		require.NoError(t, srv.RegisterBillingKey("cust_1", "4092-0230-1234-5678"))
-		c := srv.Client(iamport.WithTimeout(100*time.Millisecond), iamport.WithSettleWindow(2*time.Second))
+		srv, c := moneyFake(t, iamport.WithTimeout(100*time.Millisecond), iamport.WithSettleWindow(2*time.Second))
 		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultDelay, Route: iamporttest.RouteAgain, Delay: 300 * time.Millisecond})
 		p, err := c.AgainPayment(ctx, chargeReq("m_delay"))
 		require.NoError(t, err)
@@ -103,10 +102,7 @@ func TestMoneyContractOnFake(t *testing.T) {
 	})
 
 	t.Run("slow pg: ready, then paid", func(t *testing.T) {
-		srv := iamporttest.NewServer()
-		t.Cleanup(srv.Close)
-		require.NoError(t, srv.RegisterBillingKey("cust_1", "4092-0230-1234-5678"))
-		c := srv.Client(iamport.WithTimeout(100*time.Millisecond), iamport.WithSettleWindow(3*time.Second))
+		srv, c := moneyFake(t, iamport.WithTimeout(100*time.Millisecond), iamport.WithSettleWindow(3*time.Second))
 		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultSlowPG, Route: iamporttest.RouteAgain, Delay: 600 * time.Millisecond})
 		p, err := c.AgainPayment(ctx, chargeReq("m_slow"))
 		require.NoError(t, err)
@@ -115,10 +111,7 @@ func TestMoneyContractOnFake(t *testing.T) {
 	})
 
 	t.Run("slow pg beyond the settle window: unknown", func(t *testing.T) {
-		srv := iamporttest.NewServer()
-		t.Cleanup(srv.Close)
-		require.NoError(t, srv.RegisterBillingKey("cust_1", "4092-0230-1234-5678"))
-		c := srv.Client(iamport.WithTimeout(50*time.Millisecond), iamport.WithSettleWindow(300*time.Millisecond))
+		srv, c := moneyFake(t, iamport.WithTimeout(50*time.Millisecond), iamport.WithSettleWindow(300*time.Millisecond))
 		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultSlowPG, Route: iamporttest.RouteAgain, Delay: 2 * time.Second})
 		_, err := c.AgainPayment(ctx, chargeReq("m_slower"))
 		require.ErrorIs(t, err, iamport.ErrOutcomeUnknown)
