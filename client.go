@@ -328,19 +328,19 @@ type envelope struct {
 // do sends r and decodes the envelope's response into out (nil to discard).
 // Every non-2xx answer and every envelope whose code is not 0 is *APIError; an
 // answer that is not the envelope is *APIError (non-2xx) or *DecodeError.
-func (c *Client) do(ctx context.Context, r *request, out any) (int, error) {
+func (c *Client) do(ctx context.Context, r *request, out any) error {
 	var body []byte
 	if r.body != nil {
 		var err error
 		if body, err = json.Marshal(r.body); err != nil {
-			return 0, fmt.Errorf("iamport: encoding %s %s: %w", r.method, r.path, err)
+			return fmt.Errorf("iamport: encoding %s %s: %w", r.method, r.path, err)
 		}
 	}
 	u := *c.base
 	u.RawPath = c.base.EscapedPath() + r.path
 	var err error
 	if u.Path, err = url.PathUnescape(u.RawPath); err != nil {
-		return 0, fmt.Errorf("iamport: bad path %q: %w", r.path, err)
+		return fmt.Errorf("iamport: bad path %q: %w", r.path, err)
 	}
 	if r.query != nil {
 		u.RawQuery = r.query.Encode()
@@ -351,17 +351,17 @@ func (c *Client) do(ctx context.Context, r *request, out any) (int, error) {
 	for attempt := 1; ; attempt++ {
 		status, hdr, err := c.attempt(ctx, r, target, body, attempt, out)
 		if err == nil {
-			return status, nil
+			return nil
 		}
 		if ctx.Err() != nil {
-			return status, ctxError(ctx, err)
+			return ctxError(ctx, err)
 		}
 		if !r.retry || attempt >= policy.MaxAttempts || !retryable(status, err) {
-			return status, err
+			return err
 		}
 		wait := policy.backoff(attempt, hdr)
 		if err := policy.sleep(ctx, wait); err != nil {
-			return status, ctxError(ctx, err)
+			return ctxError(ctx, err)
 		}
 	}
 }

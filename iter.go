@@ -201,7 +201,7 @@ func listPage[T any](ctx context.Context, c *Client, path string, q any) ([]*T, 
 	if _, isPayment := any((*T)(nil)).(*Payment); isPayment {
 		// Payments decode through paymentWire: no UnmarshalJSON per element.
 		var pl pageList[paymentWire]
-		if _, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: vals, retry: true}, &pl); err != nil {
+		if err := c.do(ctx, &request{method: http.MethodGet, path: path, query: vals, retry: true}, &pl); err != nil {
 			return nil, 0, err
 		}
 		out := make([]*T, len(pl.List))
@@ -218,7 +218,7 @@ func listPage[T any](ctx context.Context, c *Client, path string, q any) ([]*T, 
 		return out, pl.Next, nil
 	}
 	var pl pageList[T]
-	if _, err := c.do(ctx, &request{method: http.MethodGet, path: path, query: vals, retry: true}, &pl); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: path, query: vals, retry: true}, &pl); err != nil {
 		return nil, 0, err
 	}
 	return pl.List, pl.Next, nil

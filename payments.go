@@ -16,7 +16,7 @@ func (c *Client) GetPayment(ctx context.Context, impUID string) (*Payment, error
 		return nil, err
 	}
 	var p Payment
-	if _, err := c.do(ctx, &request{method: http.MethodGet, path: "/payments/" + pathEscape(impUID), retry: true}, &p); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: "/payments/" + pathEscape(impUID), retry: true}, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -31,7 +31,7 @@ func (c *Client) FindPayment(ctx context.Context, merchantUID string) (*Payment,
 		return nil, err
 	}
 	var p Payment
-	if _, err := c.do(ctx, &request{method: http.MethodGet, path: "/payments/find/" + pathEscape(merchantUID), retry: true}, &p); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: "/payments/find/" + pathEscape(merchantUID), retry: true}, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -41,7 +41,7 @@ func (c *Client) FindPayment(ctx context.Context, merchantUID string) (*Payment,
 // (the reconciliation loop has its own backoff).
 func (c *Client) findPayment(ctx context.Context, merchantUID string) (*Payment, error) {
 	var p Payment
-	if _, err := c.do(ctx, &request{method: http.MethodGet, path: "/payments/find/" + pathEscape(merchantUID)}, &p); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: "/payments/find/" + pathEscape(merchantUID)}, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil

@@ -224,7 +224,7 @@ func (c *Client) CancelPayment(ctx context.Context, req *CancelPaymentRequest) (
 
 	var sent sendTrace
 	var p Payment
-	_, err := c.do(ctx, &request{method: http.MethodPost, path: "/payments/cancel", body: req.body(), sent: &sent}, &p)
+	err := c.do(ctx, &request{method: http.MethodPost, path: "/payments/cancel", body: req.body(), sent: &sent}, &p)
 	if err == nil {
 		return &p, nil
 	}
@@ -282,7 +282,7 @@ func (c *Client) cancelTarget(ctx context.Context, req *CancelPaymentRequest, re
 		path = "/payments/" + pathEscape(req.ImpUID)
 	}
 	var p Payment
-	if _, err := c.do(ctx, &request{method: http.MethodGet, path: path, retry: retry}, &p); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: path, retry: retry}, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -374,7 +374,7 @@ func (c *Client) PreparePayment(ctx context.Context, merchantUID string, amount 
 	if err := checkPrepare(merchantUID, amount); err != nil {
 		return err
 	}
-	_, err := c.do(ctx, &request{method: http.MethodPost, path: "/payments/prepare", body: &prepareBody{MerchantUID: merchantUID, Amount: wire.FromMinor(amount, "KRW")}, retry: true}, nil)
+	err := c.do(ctx, &request{method: http.MethodPost, path: "/payments/prepare", body: &prepareBody{MerchantUID: merchantUID, Amount: wire.FromMinor(amount, "KRW")}, retry: true}, nil)
 	if err != nil && isRefusal(err) {
 		if got, gerr := c.GetPreparedPayment(ctx, merchantUID); gerr == nil && got == amount {
 			return nil
@@ -395,7 +395,7 @@ func (c *Client) GetPreparedPayment(ctx context.Context, merchantUID string) (in
 	}
 	var pp preparedPayment
 	path := "/payments/prepare/" + pathEscape(merchantUID)
-	if _, err := c.do(ctx, &request{method: http.MethodGet, path: path, retry: true}, &pp); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: path, retry: true}, &pp); err != nil {
 		return 0, err
 	}
 	v, err := wire.ToMinor(pp.Amount, pp.Currency)
@@ -415,6 +415,6 @@ func (c *Client) UpdatePreparedPayment(ctx context.Context, merchantUID string, 
 	if err := checkPrepare(merchantUID, amount); err != nil {
 		return err
 	}
-	_, err := c.do(ctx, &request{method: http.MethodPut, path: "/payments/prepare", body: &prepareBody{MerchantUID: merchantUID, Amount: wire.FromMinor(amount, "KRW")}, retry: true}, nil)
+	err := c.do(ctx, &request{method: http.MethodPut, path: "/payments/prepare", body: &prepareBody{MerchantUID: merchantUID, Amount: wire.FromMinor(amount, "KRW")}, retry: true}, nil)
 	return err
 }

@@ -96,7 +96,7 @@ func (c *Client) GetPayments(ctx context.Context, impUIDs []string) ([]*Payment,
 			return nil, err
 		}
 		var list []*Payment
-		if _, err := c.do(ctx, &request{method: http.MethodGet, path: "/payments", query: vals, retry: true}, &list); err != nil {
+		if err := c.do(ctx, &request{method: http.MethodGet, path: "/payments", query: vals, retry: true}, &list); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				continue // none of this chunk exists
 			}

@@ -112,6 +112,8 @@ func (r *AgainPaymentRequest) body() *againBody {
 // Its outcome is exactly one of:
 //
 //  1. (*Payment, nil) with Status PaymentPaid: the money was taken, once.
+//     (Status is PaymentCancelled only when the payment was already
+//     cancelled, e.g. by an operator, before the SDK learned of it.)
 //  2. *PaymentFailedError: the card company declined; nothing was taken.
 //  3. not charged: *ValidationError or *APIError (refused before any
 //     charge), or an error for which errors.Is(err, ErrNotCharged) holds: the
@@ -172,12 +174,12 @@ func (c *Client) charge(ctx context.Context, ch *charge) (*Payment, error) {
 	began := c.cfg.now()
 	var sent sendTrace
 	var p Payment
-	_, err := c.do(ctx, &request{method: http.MethodPost, path: ch.path, body: ch.body, sent: &sent}, &p)
+	err := c.do(ctx, &request{method: http.MethodPost, path: ch.path, body: ch.body, sent: &sent}, &p)
 	if err == nil {
-		switch p.Status {
-		case PaymentPaid, PaymentCancelled:
+		switch {
+		case charged(&p):
 			return &p, nil
-		case PaymentFailed:
+		case p.Status == PaymentFailed:
 			return nil, &PaymentFailedError{Payment: &p}
 		}
 		// "ready" (the PG has not answered) or a status we do not know.
@@ -188,19 +190,25 @@ func (c *Client) charge(ctx context.Context, ch *charge) (*Payment, error) {
 		return nil, notCharged(ch.merchantUID, err)
 	}
 	var ae *APIError
-	if errors.As(err, &ae) && ae.StatusCode < 500 && ae.StatusCode != 0 {
+	if errors.As(err, &ae) && ae.StatusCode < 500 {
 		if ae.StatusCode == http.StatusUnauthorized {
 			return nil, err // a 401 was not processed
 		}
 		// Refused. If the refusal is "already paid" for this very charge,
 		// the earlier payment is this call's answer (a re-run is safe).
-		if q, ferr := c.FindPayment(ctx, ch.merchantUID); ferr == nil && q.Status == PaymentPaid && ch.matches(q) {
+		if q, ferr := c.FindPayment(ctx, ch.merchantUID); ferr == nil && charged(q) && ch.matches(q) {
 			return q, nil
 		}
 		return nil, err
 	}
 	return c.reconcile(ctx, ch, began, err)
 }
+
+// charged says whether p took the money: paid, or paid and cancelled
+// (refunded in whole or in part) since. A charge whose payment was already
+// cancelled when the SDK saw it is still outcome 1, with that status: the
+// money moved, and charging again would be wrong.
+func charged(p *Payment) bool { return p.Status == PaymentPaid || p.Status == PaymentCancelled }
 
 func (ch *charge) matches(p *Payment) bool { return ch.match == nil || ch.match(p) }
 
@@ -268,7 +276,7 @@ func (c *Client) reconcile(ctx context.Context, ch *charge, began time.Time, cau
 				return false // another charge's payment under this merchant_uid
 			}
 			switch {
-			case p.Status == PaymentPaid || p.Status == PaymentCancelled:
+			case charged(p):
 				found = p
 				return true
 			case p.Status == PaymentFailed && !p.StartedAt.Before(since):

@@ -24,7 +24,7 @@ func (c *Client) GetBillingKey(ctx context.Context, customerUID string) (*Billin
 		return nil, err
 	}
 	var k BillingKey
-	if _, err := c.do(ctx, &request{method: http.MethodGet, path: "/subscribe/customers/" + pathEscape(customerUID), retry: true}, &k); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: "/subscribe/customers/" + pathEscape(customerUID), retry: true}, &k); err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && ae.StatusCode == http.StatusOK && ae.Code != 0 {
 			ae.notFound = true
@@ -144,7 +144,7 @@ func (c *Client) IssueBillingKey(ctx context.Context, req *IssueBillingKeyReques
 		CustomerAddr: req.CustomerAddr, CustomerPostcode: req.CustomerPostcode,
 	}
 	var k BillingKey
-	if _, err := c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/customers/" + pathEscape(req.CustomerUID), body: body}, &k); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/customers/" + pathEscape(req.CustomerUID), body: body}, &k); err != nil {
 		return nil, err
 	}
 	return &k, nil
@@ -175,7 +175,7 @@ func (c *Client) GetBillingKeys(ctx context.Context, customerUIDs []string) ([]*
 			return nil, err
 		}
 		var list []*BillingKey
-		if _, err := c.do(ctx, &request{method: http.MethodGet, path: "/subscribe/customers", query: vals, retry: true}, &list); err != nil {
+		if err := c.do(ctx, &request{method: http.MethodGet, path: "/subscribe/customers", query: vals, retry: true}, &list); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				continue // none of this chunk is registered
 			}
@@ -240,7 +240,7 @@ func (c *Client) DeleteBillingKeyAs(ctx context.Context, customerUID, reason, re
 		return nil, err
 	}
 	var k BillingKey
-	if _, err := c.do(ctx, &request{method: http.MethodDelete, path: "/subscribe/customers/" + pathEscape(customerUID), query: vals, retry: true}, &k); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodDelete, path: "/subscribe/customers/" + pathEscape(customerUID), query: vals, retry: true}, &k); err != nil {
 		return nil, err
 	}
 	return &k, nil

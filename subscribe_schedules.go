@@ -137,7 +137,7 @@ func (c *Client) SchedulePayments(ctx context.Context, req *ScheduleRequest) ([]
 		return nil, err
 	}
 	var list pageList[Schedule]
-	_, err := c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/payments/schedule", body: req.body(), retry: true}, &list)
+	err := c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/payments/schedule", body: req.body(), retry: true}, &list)
 	if err == nil {
 		return nonNil(list.List), nil
 	}
@@ -223,7 +223,7 @@ func (c *Client) UnschedulePayments(ctx context.Context, req *UnscheduleRequest)
 		return nil, err
 	}
 	var list pageList[Schedule]
-	_, err = c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/payments/unschedule", body: &unscheduleBody{CustomerUID: req.CustomerUID, MerchantUIDs: ids}, retry: true}, &list)
+	err = c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/payments/unschedule", body: &unscheduleBody{CustomerUID: req.CustomerUID, MerchantUIDs: ids}, retry: true}, &list)
 	if err == nil {
 		return nonNil(list.List), nil
 	}
@@ -258,7 +258,7 @@ func (c *Client) GetSchedule(ctx context.Context, merchantUID string) (*Schedule
 		return nil, err
 	}
 	var s Schedule
-	if _, err := c.do(ctx, &request{method: http.MethodGet, path: "/subscribe/payments/schedule/" + pathEscape(merchantUID), retry: true}, &s); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodGet, path: "/subscribe/payments/schedule/" + pathEscape(merchantUID), retry: true}, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -298,7 +298,7 @@ func (c *Client) setScheduleAt(ctx context.Context, method, merchantUID, suffix 
 	}
 	var s Schedule
 	path := "/subscribe/payments/schedule/" + pathEscape(merchantUID) + suffix
-	_, err := c.do(ctx, &request{method: method, path: path, body: &scheduleAtBody{ScheduleAt: wire.Seconds(at)}, retry: true}, &s)
+	err := c.do(ctx, &request{method: method, path: path, body: &scheduleAtBody{ScheduleAt: wire.Seconds(at)}, retry: true}, &s)
 	if err == nil {
 		return &s, nil
 	}

@@ -232,6 +232,14 @@ func TestAgainPaymentRepeatOfPaidMerchantUID(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "imp_1", p.ImpUID)
 	})
+	t.Run("already cancelled since: that payment, with its status", func(t *testing.T) {
+		c, mt, _ := mockClient(t)
+		mt.RegisterResponder(http.MethodPost, againURL, already)
+		mt.RegisterResponder(http.MethodGet, findURL, envelopeResponder(200, 0, "", paymentJSON("imp_1", "order_1", "cust_1", 9900, "cancelled")))
+		p, err := c.AgainPayment(context.Background(), againReq())
+		require.NoError(t, err, "the money moved once; a re-run must not read it as not charged")
+		assert.Equal(t, PaymentCancelled, p.Status)
+	})
 	t.Run("other amount: the refusal", func(t *testing.T) {
 		c, mt, _ := mockClient(t)
 		mt.RegisterResponder(http.MethodPost, againURL, already)
