@@ -60,8 +60,6 @@ type authTransport struct {
 	// serverOffset is the server's clock minus the local one, in
 	// nanoseconds, as seen at the last getToken (for dating charges).
 	serverOffset atomic.Int64
-	// tokenCalls counts getToken requests sent.
-	tokenCalls atomic.Int64
 }
 
 func newAuthTransport(c *Client, base http.RoundTripper) *authTransport {
@@ -238,7 +236,6 @@ func (t *authTransport) fetchOnce(ctx context.Context, r *request, target string
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", t.c.ua)
-	t.tokenCalls.Add(1)
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {

@@ -3,10 +3,7 @@ package iamport
 import (
 	"context"
 	"net/http"
-	"strconv"
 )
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // GetPayment returns the payment with this imp_uid (GET /payments/{imp_uid},
 // https://api.iamport.kr/#!/payments/getPaymentByImpUid). An unknown imp_uid

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -252,6 +253,13 @@ func (c *Client) settle(ctx context.Context, probe func() (done bool)) error {
 	}
 }
 
+// serverSince is a local time as the server's clock read it (from the offset
+// seen at the last getToken), less a slack for whole-second timestamps: a
+// payment that started at or after it started after the local instant t.
+func (c *Client) serverSince(t time.Time) time.Time {
+	return t.Add(time.Duration(c.auth.serverOffset.Load())).Add(-startedSlack)
+}
+
 // reconcile learns the outcome of a charge whose request may have reached
 // Iamport, by looking its merchant_uid up until the settle window ends.
 // cause is what went wrong with the charge itself.
@@ -378,3 +386,5 @@ func ptrAmount(v *int64, currency string) *json.Number {
 }
 
 func pathEscape(s string) string { return url.PathEscape(s) }
+
+func itoa(n int) string { return strconv.Itoa(n) }

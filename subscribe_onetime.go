@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // OnetimePaymentRequest is a key-in charge of card data
@@ -176,13 +175,6 @@ func (c *Client) RetrySchedule(ctx context.Context, merchantUID string) (*Paymen
 			return !p.StartedAt.Before(c.serverSince(began))
 		},
 	})
-}
-
-// serverSince is a local time as the server's clock read it (from the offset
-// seen at the last getToken), less a slack for whole-second timestamps: a
-// payment that started at or after it started after the local instant t.
-func (c *Client) serverSince(t time.Time) time.Time {
-	return t.Add(time.Duration(c.auth.serverOffset.Load())).Add(-startedSlack)
 }
 
 // ---- card data: validation, wire form, masking ----
