@@ -264,12 +264,17 @@ func TestDefaultTimeoutAndContextWins(t *testing.T) {
 
 func TestCallerHTTPClientNotMutated(t *testing.T) {
 	mt := httpmock.NewMockTransport()
+	mt.RegisterResponder(http.MethodPost, apiBase+"/users/getToken", func(*http.Request) (*http.Response, error) { return tokenReply(testToken, 1800), nil })
+	mt.RegisterResponder(http.MethodGet, apiBase+"/payments/imp_1", envelopeResponder(200, 0, "", paymentJSON("imp_1", "m", "c", 1, "paid")))
 	hc := &http.Client{Transport: mt, Timeout: 7 * time.Second}
 	c, err := NewClient("k", "s", WithHTTPClient(hc))
 	require.NoError(t, err)
-	assert.Same(t, mt, hc.Transport)
+	_, err = c.GetPayment(context.Background(), "imp_1")
+	require.NoError(t, err)
+	assert.Same(t, mt, hc.Transport, "the caller's transport is wrapped, not replaced")
 	assert.Equal(t, 7*time.Second, hc.Timeout)
-	assert.NotSame(t, hc, c.HTTPClient())
+	assert.NotSame(t, mt, c.HTTPClient().Transport, "the SDK's copy carries the auth transport")
+	assert.Equal(t, 7*time.Second, c.HTTPClient().Timeout)
 }
 
 func TestHTTPClientAddsTokenOnlyForAPIHost(t *testing.T) {
