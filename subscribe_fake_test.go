@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,58 +58,41 @@ func TestMoneyContractOnFake(t *testing.T) {
 		assert.Equal(t, 1, srv.Charges("m_5xx"))
 	})
 
-	t.Run("html 502 before commit: not charged", func(t *testing.T) {
-		srv, c := moneyFake(t)
-		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultHTML502, Route: iamporttest.RouteAgain})
-		_, err := c.AgainPayment(ctx, chargeReq("m_502"))
-		require.ErrorIs(t, err, iamport.ErrNotCharged)
-		assert.Equal(t, 0, srv.Charges("m_502"))
-	})
-
-	t.Run("reset before read: not charged", func(t *testing.T) {
-		srv, c := moneyFake(t)
-		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultReset, Route: iamporttest.RouteAgain})
-		_, err := c.AgainPayment(ctx, chargeReq("m_reset"))
-		require.ErrorIs(t, err, iamport.ErrNotCharged)
-		assert.Equal(t, 0, srv.Charges("m_reset"))
-	})
-
-	t.Run("reply dropped after commit: the paid payment", func(t *testing.T) {
-		srv, c := moneyFake(t)
-		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultDropAfterCommit, Route: iamporttest.RouteAgain})
-		p, err := c.AgainPayment(ctx, chargeReq("m_drop"))
-		require.NoError(t, err)
-		assert.True(t, p.IsPaid())
-		assert.Equal(t, "m_drop", p.MerchantUID)
-		assert.Equal(t, 1, srv.Charges("m_drop"))
-	})
-
-	t.Run("5xx after commit: the paid payment", func(t *testing.T) {
-		srv, c := moneyFake(t)
-		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.Fault5xxAfterCommit, Route: iamporttest.RouteAgain})
-		p, err := c.AgainPayment(ctx, chargeReq("m_5xxafter"))
-		require.NoError(t, err)
-		assert.True(t, p.IsPaid())
-		assert.Equal(t, 1, srv.Charges("m_5xxafter"))
-	})
-
-	t.Run("delay beyond the client timeout: the paid payment", func(t *testing.T) {
-		srv, c := moneyFake(t, iamport.WithTimeout(100*time.Millisecond), iamport.WithSettleWindow(2*time.Second))
-		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultDelay, Route: iamporttest.RouteAgain, Delay: 300 * time.Millisecond})
-		p, err := c.AgainPayment(ctx, chargeReq("m_delay"))
-		require.NoError(t, err)
-		assert.True(t, p.IsPaid())
-		assert.Equal(t, 1, srv.Charges("m_delay"))
-	})
-
-	t.Run("slow pg: ready, then paid", func(t *testing.T) {
-		srv, c := moneyFake(t, iamport.WithTimeout(100*time.Millisecond), iamport.WithSettleWindow(3*time.Second))
-		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultSlowPG, Route: iamporttest.RouteAgain, Delay: 600 * time.Millisecond})
-		p, err := c.AgainPayment(ctx, chargeReq("m_slow"))
-		require.NoError(t, err)
-		assert.True(t, p.IsPaid())
-		assert.Equal(t, 1, srv.Charges("m_slow"))
-	})
+	// One injected fault each: the outcome the money contract promises, and
+	// never more than one charge in the fake's ledger.
+	fast := []iamport.Option{iamport.WithTimeout(100 * time.Millisecond), iamport.WithSettleWindow(3 * time.Second)}
+	for _, tc := range []struct {
+		name string
+		kind iamporttest.FaultKind
+		// delay is the fault's real-time delay, for FaultDelay and FaultSlowPG
+		delay time.Duration
+		opts  []iamport.Option
+		paid  bool // paid once; otherwise not charged
+	}{
+		{name: "html 502 before commit", kind: iamporttest.FaultHTML502},
+		{name: "reset before read", kind: iamporttest.FaultReset},
+		{name: "reply dropped after commit", kind: iamporttest.FaultDropAfterCommit, paid: true},
+		{name: "5xx after commit", kind: iamporttest.Fault5xxAfterCommit, paid: true},
+		{name: "delay beyond the client timeout", kind: iamporttest.FaultDelay, delay: 300 * time.Millisecond, opts: fast, paid: true},
+		{name: "slow pg: ready, then paid", kind: iamporttest.FaultSlowPG, delay: 600 * time.Millisecond, opts: fast, paid: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, c := moneyFake(t, tc.opts...)
+			srv.InjectFault(iamporttest.Fault{Kind: tc.kind, Route: iamporttest.RouteAgain, Delay: tc.delay})
+			m := "m_" + strings.ReplaceAll(tc.name, " ", "_")[:12]
+			p, err := c.AgainPayment(ctx, chargeReq(m))
+			if tc.paid {
+				require.NoError(t, err)
+				assert.True(t, p.IsPaid())
+				assert.Equal(t, m, p.MerchantUID)
+				assert.Equal(t, 1, srv.Charges(m))
+			} else {
+				require.ErrorIs(t, err, iamport.ErrNotCharged)
+				assert.Nil(t, p)
+				assert.Equal(t, 0, srv.Charges(m))
+			}
+		})
+	}
 
 	t.Run("slow pg beyond the settle window: unknown", func(t *testing.T) {
 		srv, c := moneyFake(t, iamport.WithTimeout(50*time.Millisecond), iamport.WithSettleWindow(300*time.Millisecond))
