@@ -210,6 +210,9 @@ func (c *Client) CancelPayment(ctx context.Context, req *CancelPaymentRequest) (
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // nothing sent
+	}
 	exp := &cancelExpect{req: req}
 	if req.Amount > 0 && req.Checksum == nil {
 		p, err := c.cancelTarget(ctx, req, true)
@@ -249,11 +252,12 @@ func (c *Client) CancelPayment(ctx context.Context, req *CancelPaymentRequest) (
 }
 
 // lastCancelIs says whether the newest cancel in p's history (any of them,
-// when several share the newest second) is of req's amount; true when the
-// history is empty, as not every PG lists it.
+// when several share the newest second) is req's: its amount, and its reason
+// when req gives one. An empty history proves nothing, so it is false: the
+// refusal then stands.
 func lastCancelIs(p *Payment, req *CancelPaymentRequest) bool {
 	if len(p.CancelHistory) == 0 {
-		return true
+		return false
 	}
 	want := req.Amount
 	if want == 0 {
@@ -266,7 +270,7 @@ func lastCancelIs(p *Payment, req *CancelPaymentRequest) bool {
 		}
 	}
 	for _, h := range p.CancelHistory {
-		if h.CancelledAt.Equal(newest) && h.Amount == want {
+		if h.CancelledAt.Equal(newest) && h.Amount == want && (req.Reason == "" || h.Reason == req.Reason) {
 			return true
 		}
 	}
@@ -327,10 +331,17 @@ func (c *Client) reconcileCancel(ctx context.Context, req *CancelPaymentRequest,
 	case werr != nil:
 		return nil, outcomeUnknown(key, ctxError(ctx, cause))
 	}
-	switch last {
-	case cancelUntouched:
+	switch {
+	case last == cancelUntouched && (req.Checksum != nil || req.Amount == 0):
+		// Unchanged over the whole window; a resend is safe: the checksum,
+		// or the nothing-left-to-cancel of a full cancel, makes Iamport
+		// refuse it if this one is still applied.
 		return nil, fmt.Errorf("iamport: cancel not applied (the payment is unchanged): %w", cause)
-	case cancelOther:
+	case last == cancelUntouched:
+		// A partial cancel without a checksum: a resend could refund twice
+		// if the PG is still working on this one. Say so.
+		return nil, outcomeUnknown(key, errors.Join(cause, errors.New("the payment is unchanged so far; without a checksum a resend could refund twice")))
+	case last == cancelOther:
 		return nil, outcomeUnknown(key, errors.Join(cause, errors.New("the payment's cancel_amount is neither what it was nor what this cancel makes of it")))
 	}
 	return nil, outcomeUnknown(key, errors.Join(cause, lookupErr))

@@ -345,3 +345,26 @@ func TestPreparePayment(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidRequest)
 	assert.Equal(t, n, log.count())
 }
+
+// TestCancelRefusalIsNotMistakenForAnEcho: a refused cancel whose checksum
+// is stale because someone else refunded the same amount is not this
+// cancel's success; nor is a refusal when the history says nothing.
+func TestCancelRefusalIsNotMistakenForAnEcho(t *testing.T) {
+	checksum := int64(9900)
+	for name, history := range map[string][]any{
+		"another cancel of the same amount": {map[string]any{"pg_tid": "c1", "amount": 3000, "cancelled_at": 1700000000, "reason": "first", "cancellation_id": "x"}},
+		"no history":                        {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, mt, _ := mockClient(t)
+			mt.RegisterResponder(http.MethodPost, apiBase+"/payments/cancel", envelopeResponder(200, 1, "취소할 결제건이 존재하지 않습니다.", nil))
+			p := paymentJSON("imp_1", "order_1", "cust_1", 9900, "cancelled")
+			p["cancel_amount"], p["cancel_history"] = 3000, history
+			mt.RegisterResponder(http.MethodGet, apiBase+"/payments/imp_1", envelopeResponder(200, 0, "", p))
+			got, err := c.CancelPayment(context.Background(), &CancelPaymentRequest{ImpUID: "imp_1", Amount: 3000, Checksum: &checksum, Reason: "second"})
+			var ae *APIError
+			require.ErrorAs(t, err, &ae, "the refusal stands: nothing was refunded by this call")
+			assert.Nil(t, got)
+		})
+	}
+}

@@ -196,9 +196,17 @@ func (c *Client) charge(ctx context.Context, ch *charge) (*Payment, error) {
 			return nil, err // a 401 was not processed
 		}
 		// Refused. If the refusal is "already paid" for this very charge,
-		// the earlier payment is this call's answer (a re-run is safe).
-		if q, ferr := c.FindPayment(ctx, ch.merchantUID); ferr == nil && charged(q) && ch.matches(q) {
+		// the earlier payment is this call's answer (a re-run is safe). The
+		// refusal alone cannot tell (its code is not documented), so only a
+		// definite lookup makes it "not charged".
+		q, ferr := c.FindPayment(ctx, ch.merchantUID)
+		switch {
+		case ferr == nil && ch.matches(q) && charged(q):
 			return q, nil
+		case ferr == nil && ch.matches(q) && q.Status == PaymentReady:
+			return nil, outcomeUnknown(ch.merchantUID, errors.Join(err, errors.New("a payment for this merchant_uid is still ready at Iamport")))
+		case ferr != nil && !errors.Is(ferr, ErrNotFound):
+			return nil, outcomeUnknown(ch.merchantUID, errors.Join(err, ferr))
 		}
 		return nil, err
 	}

@@ -172,6 +172,16 @@ func TestMoneyContractOnFake(t *testing.T) {
 		assert.Equal(t, 1, srv.Charges("m_rerun"))
 	})
 
+	t.Run("re-run while lookups fail: unknown, never not charged", func(t *testing.T) {
+		srv, c := moneyFake(t)
+		_, err := c.AgainPayment(ctx, chargeReq("m_rerun_blind"))
+		require.NoError(t, err)
+		srv.InjectFault(iamporttest.Fault{Kind: iamporttest.Fault5xxBeforeCommit, Route: routeFind, Times: -1})
+		_, err = c.AgainPayment(ctx, chargeReq("m_rerun_blind"))
+		require.ErrorIs(t, err, iamport.ErrOutcomeUnknown, "it is paid; the SDK cannot see it, so it must not say not charged")
+		assert.Equal(t, 1, srv.Charges("m_rerun_blind"))
+	})
+
 	t.Run("unknown customer: refused", func(t *testing.T) {
 		srv, c := moneyFake(t)
 		req := chargeReq("m_nobody")

@@ -249,6 +249,23 @@ func TestAgainPaymentRepeatOfPaidMerchantUID(t *testing.T) {
 		require.ErrorAs(t, err, &ae)
 		assert.Equal(t, 1, ae.Code)
 	})
+	t.Run("refused and the lookup fails: unknown, never not charged", func(t *testing.T) {
+		c, mt, _ := mockClient(t)
+		mt.RegisterResponder(http.MethodPost, againURL, already)
+		mt.RegisterResponder(http.MethodGet, findURL, envelopeResponder(503, -1, "", nil))
+		_, err := c.AgainPayment(context.Background(), againReq())
+		require.ErrorIs(t, err, ErrOutcomeUnknown, "the refusal may be 'already paid' for this very charge")
+		assert.NotErrorIs(t, err, ErrNotCharged)
+		var ae *APIError
+		assert.ErrorAs(t, err, &ae, "the refusal is kept in the chain")
+	})
+	t.Run("refused while a payment is still ready: unknown", func(t *testing.T) {
+		c, mt, _ := mockClient(t)
+		mt.RegisterResponder(http.MethodPost, againURL, already)
+		mt.RegisterResponder(http.MethodGet, findURL, envelopeResponder(200, 0, "", paymentJSON("imp_1", "order_1", "cust_1", 9900, "ready")))
+		_, err := c.AgainPayment(context.Background(), againReq())
+		require.ErrorIs(t, err, ErrOutcomeUnknown)
+	})
 	t.Run("unknown customer: the refusal", func(t *testing.T) {
 		c, mt, _ := mockClient(t)
 		mt.RegisterResponder(http.MethodPost, againURL, envelopeResponder(200, 1, "등록되지 않은 구매자입니다.", nil))

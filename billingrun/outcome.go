@@ -107,7 +107,7 @@ func classify(p *iamport.Payment, err error) (Outcome, *iamport.Payment, error) 
 		return NotCharged, nil, err
 	}
 	var ae *iamport.APIError
-	if errors.As(err, &ae) && ae.StatusCode < 500 {
+	if errors.As(err, &ae) && ae.StatusCode != 0 && ae.StatusCode < 500 {
 		return NotCharged, nil, err
 	}
 	return Unknown, p, err

@@ -34,6 +34,7 @@ func TestClassify(t *testing.T) {
 		{"api error 400", nil, &iamport.APIError{StatusCode: 400, Code: -1}, billingrun.NotCharged},
 		{"api error 401", nil, &iamport.APIError{StatusCode: 401, Code: -1}, billingrun.NotCharged},
 		{"api error 500 (never from the SDK)", nil, &iamport.APIError{StatusCode: 500, Code: -1}, billingrun.Unknown},
+		{"api error without a status (not from the SDK)", nil, &iamport.APIError{Code: -1}, billingrun.Unknown},
 		{"validation", nil, &iamport.ValidationError{Field: "name", Reason: "too long"}, billingrun.Invalid},
 		{"outcome unknown", nil, &iamport.ChargeError{Outcome: iamport.ErrOutcomeUnknown, MerchantUID: "m", Err: transport}, billingrun.Unknown},
 		{"outcome unknown wrapping an APIError", nil, &iamport.ChargeError{Outcome: iamport.ErrOutcomeUnknown, MerchantUID: "m", Err: &iamport.APIError{StatusCode: 400}}, billingrun.Unknown},
