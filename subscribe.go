@@ -165,6 +165,9 @@ type charge struct {
 	// match says whether a payment found by merchant_uid is this call's
 	// (same customer and amount); nil accepts any.
 	match func(*Payment) bool
+	// repeat says whether a charged payment found after Iamport refused the
+	// call is the earlier charge this call repeats; nil means match.
+	repeat func(*Payment) bool
 }
 
 // charge runs the money contract around one charging POST.
@@ -201,7 +204,7 @@ func (c *Client) charge(ctx context.Context, ch *charge) (*Payment, error) {
 		// definite lookup makes it "not charged".
 		q, ferr := c.FindPayment(ctx, ch.merchantUID)
 		switch {
-		case ferr == nil && ch.matches(q) && charged(q):
+		case ferr == nil && charged(q) && ch.repeats(q):
 			return q, nil
 		case ferr == nil && ch.matches(q) && q.Status == PaymentReady:
 			return nil, outcomeUnknown(ch.merchantUID, errors.Join(err, errors.New("a payment for this merchant_uid is still ready at Iamport")))
@@ -220,6 +223,13 @@ func (c *Client) charge(ctx context.Context, ch *charge) (*Payment, error) {
 func charged(p *Payment) bool { return p.Status == PaymentPaid || p.Status == PaymentCancelled }
 
 func (ch *charge) matches(p *Payment) bool { return ch.match == nil || ch.match(p) }
+
+func (ch *charge) repeats(p *Payment) bool {
+	if ch.repeat != nil {
+		return ch.repeat(p)
+	}
+	return ch.matches(p)
+}
 
 func notCharged(merchantUID string, err error) error {
 	return &ChargeError{Outcome: ErrNotCharged, MerchantUID: merchantUID, Err: err}

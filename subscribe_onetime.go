@@ -160,9 +160,10 @@ func (c *Client) OnetimePayment(ctx context.Context, req *OnetimePaymentRequest)
 // It follows the money contract of AgainPayment. As the call knows no
 // customer or amount, a payment found for the merchant_uid while
 // reconciling is its outcome only when it started after the call began (an
-// earlier payment of that schedule, paid or failed, is not). It is never
-// resent blindly; calling again after any outcome is safe, because Iamport
-// refuses to retry a schedule whose charge is paid.
+// earlier failed payment of that schedule is not). It is never resent
+// blindly; calling again after any outcome is safe: Iamport refuses to
+// retry a schedule whose charge is paid, and the call then returns that
+// paid payment (the repeat rule of AgainPayment).
 func (c *Client) RetrySchedule(ctx context.Context, merchantUID string) (*Payment, error) {
 	if err := checkUID("merchant_uid", merchantUID, MaxMerchantUIDLen); err != nil {
 		return nil, err
@@ -174,6 +175,9 @@ func (c *Client) RetrySchedule(ctx context.Context, merchantUID string) (*Paymen
 		match: func(p *Payment) bool {
 			return !p.StartedAt.Before(c.serverSince(began))
 		},
+		// Refused because the schedule's charge is already paid: that
+		// payment is the answer to a repeat after an unknown outcome.
+		repeat: func(*Payment) bool { return true },
 	})
 }
 
