@@ -287,12 +287,10 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, http.StatusForbidden, "source address not allowed", "")
 		return
 	}
-	if r.ContentLength > MaxWebhookBody {
-		h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large", "")
-		return
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxWebhookBody)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxWebhookBody)
-	ev, err := ParseWebhook(r)
+	ev, err := ParseWebhook(r) // refuses a body over MaxWebhookBody, declared or not
 	if err != nil {
 		if errors.Is(err, ErrWebhookTooLarge) {
 			h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large", "")
@@ -304,7 +302,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, err := h.c.GetPayment(ctx, ev.ImpUID)
 	switch {
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidRequest):
+	case errors.Is(err, ErrNotFound):
 		h.refuse(w, r, http.StatusBadRequest, "unknown imp_uid", ev.ImpUID)
 		return
 	case err != nil:

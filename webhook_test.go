@@ -430,3 +430,26 @@ func (s *whBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestWebhookHandlerNilBodyAndUndeclaredLength(t *testing.T) {
+	srv := iamporttest.NewServer()
+	defer srv.Close()
+	called := false
+	h := srv.Client().WebhookHandler(func(context.Context, *iamport.WebhookEvent, *iamport.Payment) error { called = true; return nil })
+
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/webhook", nil)
+	r.Body = nil
+	require.NotPanics(t, func() { h.ServeHTTP(rec, r) })
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+
+	big := strings.NewReader(`{"imp_uid":"` + strings.Repeat("x", iamport.MaxWebhookBody) + `"}`)
+	rec = httptest.NewRecorder()
+	r = httptest.NewRequest(http.MethodPost, "/webhook", big)
+	r.Header.Set("Content-Type", "application/json")
+	r.ContentLength = -1 // chunked: the size is not declared
+	h.ServeHTTP(rec, r)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+	assert.False(t, called)
+	assert.Zero(t, srv.Requests("GET /payments/{imp_uid}"), "no lookup for a refused body")
+}
