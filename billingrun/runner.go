@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	iamport "github.com/billingkr/iamport-go"
@@ -265,12 +266,18 @@ func (r *Runner) run(ctx context.Context, charges iter.Seq[Charge], total int) (
 		defer cancel(nil)
 		if r.Grace > 0 {
 			grace := r.Grace
+			var timer atomic.Pointer[time.Timer]
 			stop := context.AfterFunc(ctx, func() {
-				time.AfterFunc(grace, func() {
+				timer.Store(time.AfterFunc(grace, func() {
 					cancel(fmt.Errorf("billingrun: grace period of %s after the run's context ended is over: %w", grace, context.Cause(ctx)))
-				})
+				}))
 			})
-			defer stop()
+			defer func() {
+				stop()
+				if t := timer.Load(); t != nil {
+					t.Stop() // the run is over: nothing left to cut short
+				}
+			}()
 		}
 	}
 
@@ -323,7 +330,6 @@ func (r *Runner) run(ctx context.Context, charges iter.Seq[Charge], total int) (
 			if err := r.Limiter.Wait(ctx); err != nil {
 				stopErr = err
 				pulled--
-				delete(seen, key)
 				break
 			}
 		}

@@ -155,17 +155,27 @@ func TestRunOutcomesAndSummary(t *testing.T) {
 
 func TestRunBoundedConcurrency(t *testing.T) {
 	t.Parallel()
-	sc := &stubCharger{fn: func(_ context.Context, req *iamport.AgainPaymentRequest) (*iamport.Payment, error) {
-		time.Sleep(2 * time.Millisecond)
-		return paidFor(req), nil
-	}}
+	// Each charge holds until the peak reached the limit (or a generous
+	// timeout), so reaching the limit does not depend on scheduling luck.
+	waitFor := func(sc *stubCharger, limit int32) func(context.Context, *iamport.AgainPaymentRequest) (*iamport.Payment, error) {
+		return func(_ context.Context, req *iamport.AgainPaymentRequest) (*iamport.Payment, error) {
+			deadline := time.Now().Add(5 * time.Second)
+			for sc.maxSeen.Load() < limit && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Microsecond)
+			}
+			return paidFor(req), nil
+		}
+	}
+	sc := &stubCharger{}
+	sc.fn = waitFor(sc, 5)
 	r := &billingrun.Runner{Charger: sc, Concurrency: 5}
 	sum, err := r.RunSlice(context.Background(), batch(200, "p"))
 	require.NoError(t, err)
 	assert.Equal(t, 200, sum.Paid.Count)
 	assert.Equal(t, int32(5), sc.maxSeen.Load(), "exactly Concurrency charges at once at most, and that many reached")
 
-	sc2 := &stubCharger{fn: sc.fn}
+	sc2 := &stubCharger{}
+	sc2.fn = waitFor(sc2, int32(billingrun.DefaultConcurrency))
 	_, err = (&billingrun.Runner{Charger: sc2}).RunSlice(context.Background(), batch(100, "p"))
 	require.NoError(t, err)
 	assert.Equal(t, int32(billingrun.DefaultConcurrency), sc2.maxSeen.Load())
@@ -279,7 +289,9 @@ func TestRunRateLimit(t *testing.T) {
 
 func TestRunRateLimitDeadline(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	// The limiter allows one charge now and the next in an hour: with a
+	// deadline in a minute, Wait fails at once for the second.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	r := &billingrun.Runner{Charger: &stubCharger{}, Limiter: rate.NewLimiter(rate.Every(time.Hour), 1)}
 	sum, err := r.RunSlice(ctx, batch(3, "p"))
