@@ -490,9 +490,16 @@ func TestFaultKinds(t *testing.T) {
 func TestFaultDelayCommitsAfterClientLeft(t *testing.T) {
 	h := newHarness(t)
 	require.NoError(t, h.s.RegisterBillingKey("c1", "4092-0230-1234-5678"))
-	h.s.InjectFault(Fault{Kind: FaultDelay, Delay: 150 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	h.s.InjectFault(Fault{Kind: FaultDelay, Delay: 300 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		// The client leaves once the server has the request, not on a timer.
+		for h.s.Requests(RouteAgain) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
 	_, err := h.raw(ctx, "POST", "/subscribe/payments/again", "Bearer "+h.tok,
 		map[string]any{"customer_uid": "c1", "merchant_uid": "m", "amount": 1000})
 	require.Error(t, err)
@@ -503,7 +510,7 @@ func TestFaultDelayCommitsAfterClientLeft(t *testing.T) {
 func TestFaultSlowPG(t *testing.T) {
 	h := newHarness(t)
 	require.NoError(t, h.s.RegisterBillingKey("c1", "4092-0230-1234-5678"))
-	h.s.InjectFault(Fault{Kind: FaultSlowPG, Delay: 200 * time.Millisecond, MerchantUID: "m"})
+	h.s.InjectFault(Fault{Kind: FaultSlowPG, Delay: 2 * time.Second, MerchantUID: "m"})
 	done := make(chan env, 1)
 	go func() {
 		resp, err := h.raw(context.Background(), "POST", "/subscribe/payments/again", "Bearer "+h.tok,
