@@ -1,9 +1,7 @@
 package iamport
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +46,12 @@ func (e *tokenError) Unwrap() error { return e.err }
 
 // authTransport is the RoundTripper that adds the access token. It clones
 // each request and never modifies the caller's; it sends the token only to
-// the API's own host, so no token follows a redirect elsewhere.
+// the API's own host.
+//
+// The SDK's own calls carry an attemptInfo in their context: for them the
+// transport only adds the token (do answers a 401 itself, once). A request
+// sent through HTTPClient by the caller gets the token and, on a 401, one
+// resend with a fresh token when its body can be rewound.
 type authTransport struct {
 	c    *Client
 	base http.RoundTripper
@@ -57,9 +60,12 @@ type authTransport struct {
 	tok    *token
 	flight *tokenFlight
 
-	// serverOffset is the server's clock minus the local one, in
-	// nanoseconds, as seen at the last getToken (for dating charges).
-	serverOffset atomic.Int64
+	// offsetLo is a lower bound of the server's clock minus the local one
+	// (nanoseconds), from the last getToken: its "now" was read before the
+	// answer arrived, so now − (local time of the answer) cannot exceed the
+	// true offset, however slow the call was. offsetKnown says it is set.
+	offsetLo    atomic.Int64
+	offsetKnown atomic.Bool
 }
 
 func newAuthTransport(c *Client, base http.RoundTripper) *authTransport {
@@ -72,19 +78,28 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.base.RoundTrip(req)
 	}
 	ctx := req.Context()
+	info, _ := ctx.Value(attemptInfoKey{}).(*attemptInfo)
+	if info != nil && info.getToken {
+		return t.base.RoundTrip(req)
+	}
 	tok, err := t.token(ctx, nil)
 	if err != nil {
 		closeBody(req)
 		return nil, &tokenError{err: err}
 	}
+	if info != nil {
+		info.tok = tok
+		return t.base.RoundTrip(withToken(req, tok.value, nil))
+	}
 	resp, err := t.base.RoundTrip(withToken(req, tok.value, nil))
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
-	// A 401 means the call was not processed: drop this token, get one new
-	// token and repeat the call once.
+	// A caller's own request: a 401 means it was not processed; drop this
+	// token, get a new one and repeat the request once, if its body can be
+	// sent again.
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return resp, nil // cannot resend the body
+		return resp, nil
 	}
 	discard(resp)
 	tok2, err := t.token(ctx, tok)
@@ -98,6 +113,42 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return t.base.RoundTrip(withToken(req, tok2.value, body))
+}
+
+// CloseIdleConnections closes the idle connections of the transport below,
+// so that http.Client.CloseIdleConnections reaches it.
+func (t *authTransport) CloseIdleConnections() {
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// drop forgets tok if it is still the cached token (the API refused it).
+func (t *authTransport) drop(tok *token) {
+	t.mu.Lock()
+	if tok == nil || t.tok == tok {
+		t.tok = nil
+	}
+	t.mu.Unlock()
+}
+
+// current is the cached token's value ("" when none), for scrubbing.
+func (t *authTransport) current() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.tok == nil {
+		return ""
+	}
+	return t.tok.value
+}
+
+// serverLowerBound is the earliest the server's clock can have read at the
+// local instant at; ok is false before any getToken.
+func (t *authTransport) serverLowerBound(at time.Time) (time.Time, bool) {
+	if !t.offsetKnown.Load() {
+		return time.Time{}, false
+	}
+	return at.Add(time.Duration(t.offsetLo.Load())), true
 }
 
 func (t *authTransport) forAPI(u *url.URL) bool {
@@ -144,7 +195,7 @@ func (t *authTransport) token(ctx context.Context, bad *token) (*token, error) {
 		if bad != nil && t.tok == bad {
 			t.tok = nil
 		}
-		if tok := t.tok; tok != nil && t.c.cfg.now().Before(tok.refreshAt) {
+		if tok := t.tok; tok != nil && t.c.cfg.clock.now().Before(tok.refreshAt) {
 			t.mu.Unlock()
 			return tok, nil
 		}
@@ -194,71 +245,46 @@ type tokenResponse struct {
 	ExpiredAt   int64  `json:"expired_at"`
 }
 
-// fetch calls POST /users/getToken, retrying network errors and 5xx by the
-// client's policy. A 401 (bad key or secret) is returned at once.
-func (t *authTransport) fetch(ctx context.Context, prev *token) (*token, error) {
-	body, err := json.Marshal(map[string]string{"imp_key": t.c.cfg.apiKey, "imp_secret": t.c.cfg.apiSecret})
-	if err != nil {
-		return nil, err
-	}
-	r := &request{method: http.MethodPost, path: "/users/getToken"}
-	target := t.c.base.String() + r.path
-	policy := t.c.cfg.retry
-	for attempt := 1; ; attempt++ {
-		sent := t.c.cfg.now()
-		var tr tokenResponse
-		status, hdr, err := t.fetchOnce(ctx, r, target, body, attempt, &tr)
-		if err == nil {
-			return t.accept(tr, sent, prev, r)
-		}
-		if ctx.Err() != nil {
-			return nil, ctxError(ctx, err)
-		}
-		if attempt >= policy.MaxAttempts || !retryable(status, err) {
-			return nil, err
-		}
-		if err := policy.sleep(ctx, policy.backoff(attempt, hdr)); err != nil {
-			return nil, ctxError(ctx, err)
-		}
-	}
+// tokenBody is getToken's request.
+type tokenBody struct {
+	Key    string `json:"imp_key"`
+	Secret string `json:"imp_secret"`
 }
 
-func (t *authTransport) fetchOnce(ctx context.Context, r *request, target string, body []byte, attempt int, out *tokenResponse) (int, http.Header, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.c.cfg.timeout)
-		defer cancel()
+// noValues is a context with its parent's deadline and cancellation but
+// none of its values: the token request must not report to the trace of the
+// call that needed the token.
+type noValues struct{ context.Context }
+
+func (noValues) Value(any) any { return nil }
+
+// fetch calls POST /users/getToken through the same request path as every
+// call (headers, retries of network errors and 5xx). A 401 (bad key or
+// secret) is returned at once, as an error matching ErrUnauthorized.
+func (t *authTransport) fetch(ctx context.Context, prev *token) (*token, error) {
+	r := &request{method: http.MethodPost, path: "/users/getToken", getToken: true, retry: true,
+		body: &tokenBody{Key: t.c.cfg.apiKey, Secret: t.c.cfg.apiSecret}}
+	now := t.c.cfg.clock.now
+	sent := now()
+	var tr tokenResponse
+	if err := t.c.do(noValues{ctx}, r, &tr); err != nil {
+		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, target, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", t.c.ua)
-	start := time.Now()
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		t.c.logAttempt(ctx, r, 0, attempt, start, err)
-		return 0, nil, &TransportError{Method: r.method, Path: r.path, Err: err}
-	}
-	defer resp.Body.Close()
-	err = decodeResponse(resp, r, out)
-	t.c.logAttempt(ctx, r, resp.StatusCode, attempt, start, err)
-	return resp.StatusCode, resp.Header, err
+	return t.accept(tr, sent, now(), prev, r)
 }
 
 // accept turns getToken's answer into a token aged on the local clock: its
 // lifetime is expired_at − now as the server counts it, started at the
 // moment the request was sent (so the local expiry is never later than the
 // server's).
-func (t *authTransport) accept(tr tokenResponse, sent time.Time, prev *token, r *request) (*token, error) {
+func (t *authTransport) accept(tr tokenResponse, sent, received time.Time, prev *token, r *request) (*token, error) {
 	life := time.Duration(tr.ExpiredAt-tr.Now) * time.Second
 	if tr.AccessToken == "" || tr.Now <= 0 || life <= 0 {
 		return nil, &DecodeError{Method: r.method, Path: r.path, StatusCode: http.StatusOK,
 			Err: fmt.Errorf("token response without a token or a positive lifetime (now %d, expired_at %d)", tr.Now, tr.ExpiredAt)}
 	}
-	t.serverOffset.Store(int64(time.Unix(tr.Now, 0).Sub(sent)))
+	t.offsetLo.Store(int64(time.Unix(tr.Now, 0).Sub(received)))
+	t.offsetKnown.Store(true)
 	tok := &token{value: tr.AccessToken, expiry: sent.Add(life)}
 	early := refreshEarly
 	if prev != nil && prev.value == tok.value && !tok.expiry.After(prev.expiry.Add(2*time.Second)) {

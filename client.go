@@ -26,11 +26,12 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"reflect"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/billingkr/iamport-go/internal/hook"
 )
 
 // Version is this SDK's version, sent in the User-Agent header.
@@ -41,23 +42,30 @@ const DefaultBaseURL = "https://api.iamport.kr"
 
 // DefaultTimeout bounds one HTTP attempt when the caller's context has no
 // deadline. A context with a deadline always wins over it.
-const DefaultTimeout = 60 * time.Second
+const DefaultTimeout = 30 * time.Second
 
-// DefaultSettleWindow is how long a charge whose outcome is in doubt keeps
-// asking Iamport for the merchant_uid before it concludes that nothing was
-// charged.
-const DefaultSettleWindow = 15 * time.Second
+// DefaultSettleWindow is how long, at least, after a charge or a cancel was
+// written, Iamport must keep saying that it has no such payment (or no such
+// cancel) before the SDK concludes that nothing happened. It must be longer
+// than the attempt timeout: a client whose timeout is raised with
+// WithTimeout and whose window is not set gets a window of one and a half
+// times the timeout.
+const DefaultSettleWindow = 45 * time.Second
 
 const (
 	maxErrorBody   = 1 << 20  // what is read of an error body
 	maxSuccessBody = 64 << 20 // what is read of a successful body (a page of 1,000 payments is ~2 MiB)
+	// maxPrealloc is the most of a declared Content-Length that is
+	// allocated before the bytes arrive: a server that declares a large body
+	// and stalls costs no more than this.
+	maxPrealloc = 64 << 10
 )
 
 // Client calls the Iamport REST API. Create it with NewClient. Its zero value
 // is not usable.
 type Client struct {
 	cfg  config
-	hc   *http.Client // the authenticated client: auth transport over the base transport
+	hc   *http.Client // the authenticated client: auth transport over the base transport, no redirects
 	auth *authTransport
 	base *url.URL
 	ua   string // the User-Agent header
@@ -72,11 +80,49 @@ type config struct {
 	tier              string
 	logger            *slog.Logger
 	userAgent         string
-	settleWindow      time.Duration
+	settleWindow      time.Duration // 0: derived from timeout
 	timeout           time.Duration
-	now               func() time.Time
+	clock             clock
 	retry             RetryPolicy
 	err               error // the first option error, reported by NewClient
+}
+
+// clock is time as the client reads it and waits on it: the real clock,
+// unless iamporttest wires in its manual one (through internal/hook), so
+// that a test's settle window passes on the fake's time.
+type clock struct {
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+func realClock() clock {
+	return clock{now: time.Now, sleep: func(ctx context.Context, d time.Duration) error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}}
+}
+
+func init() {
+	hook.ClientClock = func(now func() time.Time, sleep func(context.Context, time.Duration) error) any {
+		return withClock(now, sleep)
+	}
+}
+
+// withClock replaces the client's clock (tests and iamporttest).
+func withClock(now func() time.Time, sleep func(context.Context, time.Duration) error) Option {
+	return func(c *config) {
+		if now == nil || sleep == nil {
+			c.setErr(&ValidationError{Field: "clock", Reason: "must not be nil"})
+			return
+		}
+		c.clock = clock{now: now, sleep: sleep}
+	}
 }
 
 // Option configures a Client in NewClient.
@@ -90,8 +136,10 @@ func WithBaseURL(rawURL string) Option {
 }
 
 // WithHTTPClient sets the http.Client the SDK sends with. The given client is
-// never modified: the SDK copies it and wraps its Transport (nil means
-// http.DefaultTransport). Its Timeout, if any, bounds each HTTP attempt.
+// never modified: the SDK copies it, wraps its Transport (nil means the
+// SDK's own transport, a clone of http.DefaultTransport that keeps 64 idle
+// connections per host) and replaces its CheckRedirect (no API call follows
+// a redirect). Its Timeout, if any, bounds each HTTP attempt.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) {
 		if hc == nil {
@@ -105,7 +153,7 @@ func WithHTTPClient(hc *http.Client) Option {
 var tierRE = regexp.MustCompile(`^[A-Z0-9]{3}$`)
 
 // WithTier sets the sub-merchant tier code (exactly three characters of
-// A-Z and 0-9), sent as the Tier header on every call.
+// A-Z and 0-9), sent as the Tier header on every call, getToken included.
 func WithTier(code string) Option {
 	return func(c *config) {
 		if !tierRE.MatchString(code) {
@@ -117,22 +165,30 @@ func WithTier(code string) Option {
 }
 
 // WithLogger makes the client log one Debug line for every HTTP attempt
-// (method, path, status, attempt, duration). Secrets, tokens and bodies are
-// never logged. The default is silent.
+// (method, path, status, attempt, duration). Secrets, tokens, card data and
+// bodies are never logged. The default is silent.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
 // WithUserAgent sets the User-Agent header. The SDK's own name and Version
-// are appended.
+// are appended. Control characters (CR, LF, …) are refused.
 func WithUserAgent(ua string) Option {
-	return func(c *config) { c.userAgent = ua }
+	return func(c *config) {
+		if strings.ContainsFunc(ua, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			c.setErr(&ValidationError{Field: "user_agent", Reason: "must not contain control characters"})
+			return
+		}
+		c.userAgent = strings.TrimSpace(ua)
+	}
 }
 
-// WithSettleWindow sets how long a charge whose outcome is in doubt keeps
-// looking up its merchant_uid before it reports ErrNotCharged (default
-// DefaultSettleWindow). A shorter window gives up sooner, and reports
-// ErrOutcomeUnknown more often when Iamport is slow.
+// WithSettleWindow sets how long, at least, after a charge or a cancel
+// whose answer was lost was written, Iamport must keep answering that it
+// has no such payment (or no such cancel) before the SDK reports
+// ErrNotCharged (ErrNotApplied); default DefaultSettleWindow. It must be
+// longer than the attempt timeout (WithTimeout): NewClient refuses a window
+// that is not.
 func WithSettleWindow(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
@@ -155,20 +211,6 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithClock replaces the local clock the client uses to age its access token
-// and to date its own calls. It is for tests: iamporttest wires its
-// controllable clock in with it. The default is time.Now, whose monotonic
-// reading is what ages the token.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) {
-		if now == nil {
-			c.setErr(&ValidationError{Field: "clock", Reason: "must not be nil"})
-			return
-		}
-		c.now = now
-	}
-}
-
 func (c *config) setErr(err error) {
 	if c.err == nil {
 		c.err = err
@@ -180,13 +222,12 @@ func (c *config) setErr(err error) {
 // access token.
 func NewClient(apiKey, apiSecret string, opts ...Option) (*Client, error) {
 	cfg := config{
-		apiKey:       apiKey,
-		apiSecret:    apiSecret,
-		baseURL:      DefaultBaseURL,
-		settleWindow: DefaultSettleWindow,
-		timeout:      DefaultTimeout,
-		now:          time.Now,
-		retry:        DefaultRetryPolicy(),
+		apiKey:    apiKey,
+		apiSecret: apiSecret,
+		baseURL:   DefaultBaseURL,
+		timeout:   DefaultTimeout,
+		clock:     realClock(),
+		retry:     DefaultRetryPolicy(),
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -201,6 +242,17 @@ func NewClient(apiKey, apiSecret string, opts ...Option) (*Client, error) {
 	}
 	if strings.TrimSpace(apiSecret) == "" {
 		return nil, &ValidationError{Field: "api_secret", Reason: "must not be empty"}
+	}
+	attempt := cfg.timeout
+	if cfg.httpClient != nil && cfg.httpClient.Timeout > 0 {
+		attempt = min(attempt, cfg.httpClient.Timeout)
+	}
+	switch {
+	case cfg.settleWindow == 0:
+		cfg.settleWindow = max(DefaultSettleWindow, attempt+attempt/2)
+	case cfg.settleWindow <= attempt:
+		return nil, &ValidationError{Field: "settle_window", Reason: fmt.Sprintf(
+			"must be longer than the attempt timeout (%v): a request cut by the timeout may still be processed that long after it was written", attempt)}
 	}
 	base, err := parseBaseURL(cfg.baseURL)
 	if err != nil {
@@ -220,6 +272,11 @@ func NewClient(apiKey, apiSecret string, opts ...Option) (*Client, error) {
 	}
 	c.auth = newAuthTransport(c, baseRT)
 	hc.Transport = c.auth
+	// A 3xx is an answer, not a hop: no call follows a redirect (a charge
+	// redirected elsewhere would carry card data there, and a redirected POST
+	// could be sent twice).
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc.Jar = nil
 	c.hc = &hc
 	return c, nil
 }
@@ -273,7 +330,8 @@ func maskKey(k string) string {
 
 // HTTPClient returns an http.Client that adds the access token to every
 // request sent to the API's host, for endpoints this SDK does not wrap. Its
-// responses are the API's raw responses.
+// responses are the API's raw responses; it follows no redirect. Its
+// CloseIdleConnections reaches the SDK's transport.
 func (c *Client) HTTPClient() *http.Client {
 	hc := *c.hc
 	return &hc
@@ -285,29 +343,41 @@ type request struct {
 	path   string     // escaped path below the base URL, e.g. "/payments/imp_123"
 	query  url.Values // may be nil
 	body   any        // JSON-encoded once; nil for no body
-	// retry says the request may be resent on network errors, 5xx and 429:
-	// true for reads, false for anything that moves money.
+	// retry says the SDK may resend the request on network errors, 5xx and
+	// 429: true for reads and for writes that are harmless to repeat.
 	retry bool
-	// sent, when set, records how far the request got (charges use it to
-	// know whether Iamport can have seen it).
-	sent *sendTrace
+	// money marks a write that moves money or changes a payment: net/http
+	// can never resend it (no GetBody), and only an answered 401 makes the
+	// SDK send it again.
+	money bool
+	// getToken marks the token request itself: sent without a token.
+	getToken bool
+	// trace, when set, records how far the request got.
+	trace *sendTrace
+	// secrets are values of this call (card data) that must not reach an
+	// error or a log line even if the server echoes them.
+	secrets []string
 }
 
-// sendTrace records how far a request got on the wire.
+// sendTrace records how far a request got on the wire, over all its
+// attempts.
 type sendTrace struct {
-	gotConn atomic.Bool // a connection was had (a real net/http transport)
-	wrote   atomic.Bool // the whole request was written to it
-	noToken atomic.Bool // no access token could be had: the call was never sent
+	gotConn  atomic.Bool  // a connection was had (a real net/http transport)
+	wrote    atomic.Bool  // the whole request was written to it
+	wroteAt  atomic.Int64 // clock time of the last write, UnixNano
+	noToken  atomic.Bool  // no access token could be had: the call was never sent
+	timedOut bool         // the last attempt was cut by the client's own timeout
+	endedAt  time.Time    // clock time the last attempt ended
 }
 
 // neverSent reports whether err is known to have come before the request
 // was written, so that Iamport cannot have seen it: no token, a refused
 // dial, a failed DNS lookup, or a connection had but the write not finished.
 func (t *sendTrace) neverSent(err error) bool {
-	if t.noToken.Load() {
-		return true
+	if t.wrote.Load() {
+		return false
 	}
-	if t.gotConn.Load() && !t.wrote.Load() {
+	if t.noToken.Load() || t.gotConn.Load() {
 		return true
 	}
 	var dnsErr *net.DNSError
@@ -318,16 +388,42 @@ func (t *sendTrace) neverSent(err error) bool {
 	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
-// envelope is the body of every Iamport answer.
+// lastWrite is when the request was last written (or, when the transport
+// does not say, when the attempt ended: the latest it can have been).
+func (t *sendTrace) lastWrite() time.Time {
+	if n := t.wroteAt.Load(); n != 0 && t.wrote.Load() {
+		return time.Unix(0, n)
+	}
+	return t.endedAt
+}
+
+// attemptInfo passes what the auth transport did for one attempt back to
+// do, through the request's context.
+type attemptInfo struct {
+	getToken bool   // send without a token
+	tok      *token // the token the attempt carried
+}
+
+type attemptInfoKey struct{}
+
+// envelopeHead is the envelope without its response.
+type envelopeHead struct {
+	Code    *int    `json:"code"`
+	Message *string `json:"message"`
+}
+
+// envelope is the envelope decoded in one pass, its response straight into
+// the caller's value.
 type envelope struct {
-	Code     int              `json:"code"`
-	Message  *string          `json:"message"`
-	Response *json.RawMessage `json:"response"`
+	Code     *int    `json:"code"`
+	Message  *string `json:"message"`
+	Response any     `json:"response"`
 }
 
 // do sends r and decodes the envelope's response into out (nil to discard).
-// Every non-2xx answer and every envelope whose code is not 0 is *APIError; an
-// answer that is not the envelope is *APIError (non-2xx) or *DecodeError.
+// Every non-2xx answer and every envelope whose code is not 0 is *APIError;
+// a 2xx that is not the envelope is *DecodeError; no answer at all is
+// *TransportError.
 func (c *Client) do(ctx context.Context, r *request, out any) error {
 	var body []byte
 	if r.body != nil {
@@ -348,41 +444,69 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	target := u.String()
 
 	policy := c.cfg.retry
+	resent401 := false
 	for attempt := 1; ; attempt++ {
-		status, hdr, err := c.attempt(ctx, r, target, body, attempt, out)
+		info := &attemptInfo{getToken: r.getToken}
+		status, hdr, err := c.attempt(ctx, r, target, body, attempt, info, out)
 		if err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {
 			return ctxError(ctx, err)
 		}
+		if status == http.StatusUnauthorized && !r.getToken && !resent401 && isAnswer(err) {
+			// A 401 is Iamport's "not processed": drop the token, get a new
+			// one and send once more (the one resend of a money write).
+			c.auth.drop(info.tok)
+			resent401 = true
+			continue
+		}
 		if !r.retry || attempt >= policy.MaxAttempts || !retryable(status, err) {
 			return err
 		}
 		wait := policy.backoff(attempt, hdr)
-		if err := policy.sleep(ctx, wait); err != nil {
+		if err := c.sleep(ctx, wait); err != nil {
 			return ctxError(ctx, err)
 		}
 	}
 }
 
+// sleep waits d or until ctx ends: RetryPolicy.Sleep when set, else the
+// client's clock.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if s := c.cfg.retry.Sleep; s != nil {
+		return s(ctx, d)
+	}
+	return c.cfg.clock.sleep(ctx, d)
+}
+
+// isAnswer says whether err is a complete answer from Iamport (its
+// envelope, status below 500).
+func isAnswer(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.FromIamport()
+}
+
 // attempt is one HTTP exchange.
-func (c *Client) attempt(ctx context.Context, r *request, target string, body []byte, attempt int, out any) (int, http.Header, error) {
+func (c *Client) attempt(ctx context.Context, r *request, target string, body []byte, attempt int, info *attemptInfo, out any) (int, http.Header, error) {
 	actx := ctx
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		actx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
 		defer cancel()
 	}
-	if t := r.sent; t != nil {
+	actx = context.WithValue(actx, attemptInfoKey{}, info)
+	if t := r.trace; t != nil {
 		actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 			GotConn: func(httptrace.GotConnInfo) { t.gotConn.Store(true) },
-			WroteRequest: func(info httptrace.WroteRequestInfo) {
-				if info.Err == nil {
+			WroteRequest: func(wi httptrace.WroteRequestInfo) {
+				if wi.Err == nil {
+					t.wroteAt.Store(c.cfg.clock.now().UnixNano())
 					t.wrote.Store(true)
 				}
 			},
 		})
+		defer func() { t.endedAt = c.cfg.clock.now() }()
 	}
 	var rd io.Reader
 	if body != nil {
@@ -391,6 +515,12 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, body []
 	req, err := http.NewRequestWithContext(actx, r.method, target, rd)
 	if err != nil {
 		return 0, nil, fmt.Errorf("iamport: building %s %s: %w", r.method, r.path, err)
+	}
+	if r.money {
+		// net/http resends a request whose body it can rewind (after an
+		// HTTP/2 stream reset, or on a reused connection the server closed):
+		// without GetBody it cannot, and only the SDK decides.
+		req.GetBody = nil
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -404,21 +534,40 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, body []
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.logAttempt(ctx, r, 0, attempt, start, err)
 		var te *tokenError
 		if errors.As(err, &te) {
-			if r.sent != nil {
-				r.sent.noToken.Store(true)
+			if r.trace != nil {
+				r.trace.noToken.Store(true)
 			}
+			c.logAttempt(ctx, r, 0, attempt, start, te.err)
 			return 0, nil, te.err
 		}
-		return 0, nil, &TransportError{Method: r.method, Path: r.path, Err: unwrapURLError(err)}
+		if r.trace != nil {
+			r.trace.timedOut = ctx.Err() == nil && isTimeout(err)
+		}
+		terr := &TransportError{Method: r.method, Path: r.path, Err: c.scrubErr(unwrapURLError(err), r)}
+		c.logAttempt(ctx, r, 0, attempt, start, terr)
+		return 0, nil, terr
 	}
 	defer resp.Body.Close()
 	status := resp.StatusCode
-	err = decodeResponse(resp, r, out)
+	err = c.decodeResponse(resp, r, out)
+	if r.trace != nil {
+		var te *TransportError
+		r.trace.timedOut = errors.As(err, &te) && ctx.Err() == nil && isTimeout(te.Err)
+	}
 	c.logAttempt(ctx, r, status, attempt, start, err)
 	return status, resp.Header, err
+}
+
+// isTimeout says whether err is the client's own deadline (the attempt
+// timeout, or http.Client.Timeout) cutting the exchange.
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (c *Client) logAttempt(ctx context.Context, r *request, status, attempt int, start time.Time, err error) {
@@ -434,14 +583,41 @@ func (c *Client) logAttempt(ctx context.Context, r *request, status, attempt int
 		slog.Duration("duration", time.Since(start)),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", c.scrub(err.Error(), r)))
 	}
 	l.LogAttrs(ctx, slog.LevelDebug, "iamport request", attrs...)
 }
 
-// decodeResponse reads the envelope. It never panics on what a server or a
-// proxy in front of it sends.
-func decodeResponse(resp *http.Response, r *request, out any) error {
+// scrub removes from s what must never reach an error or a log line: the
+// API secret, the current access token and the card data of the call.
+func (c *Client) scrub(s string, r *request) string {
+	secrets := make([]string, 0, 2+len(r.secrets))
+	secrets = append(secrets, c.cfg.apiSecret, c.auth.current())
+	secrets = append(secrets, r.secrets...)
+	for _, v := range secrets {
+		if len(v) >= 2 && strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
+	}
+	return s
+}
+
+// scrubErr is err, or, when its text holds a secret, an error with the
+// secret removed (the original is dropped: its chain would still hold it).
+func (c *Client) scrubErr(err error, r *request) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if s := c.scrub(msg, r); s != msg {
+		return errors.New(s)
+	}
+	return err
+}
+
+// decodeResponse reads the envelope in one pass, its response straight into
+// out. It never panics on what a server or a proxy in front of it sends.
+func (c *Client) decodeResponse(resp *http.Response, r *request, out any) error {
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	limit := int64(maxErrorBody)
 	if ok {
@@ -451,10 +627,7 @@ func decodeResponse(resp *http.Response, r *request, out any) error {
 	// Drain a little of what is left so the connection can be reused.
 	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 	if readErr != nil {
-		if ok {
-			return &TransportError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode, Err: readErr}
-		}
-		return &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Message: "reading the body: " + readErr.Error()}
+		return &TransportError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode, Err: c.scrubErr(readErr, r)}
 	}
 	if int64(len(raw)) > limit {
 		if ok {
@@ -462,39 +635,64 @@ func decodeResponse(resp *http.Response, r *request, out any) error {
 		}
 		raw = raw[:limit]
 	}
-	if ok && out != nil && fastDecode(raw, out) {
-		return nil
+	if !ok {
+		var h envelopeHead
+		if json.Unmarshal(raw, &h) != nil || h.Code == nil {
+			return &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Message: describeBody(resp, raw), notEnvelope: true}
+		}
+		return c.apiError(resp.StatusCode, h.Code, h.Message, r)
 	}
-	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		if !ok {
-			return &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: r.path, Message: describeBody(resp, raw)}
+	env := envelope{Response: out}
+	if out == nil {
+		env.Response = new(json.RawMessage)
+	}
+	err := json.Unmarshal(raw, &env)
+	var typeErr *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &typeErr) || env.Code == nil {
+		if err == nil {
+			err = errors.New("no code field")
 		}
 		return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode, Err: fmt.Errorf("not an Iamport envelope (%s): %w", describeBody(resp, raw), err)}
 	}
-	if !ok || env.Code != 0 {
-		e := &APIError{StatusCode: resp.StatusCode, Code: env.Code, Method: r.method, Path: r.path}
-		if env.Message != nil {
-			e.Message = *env.Message
-		}
-		return e
+	if *env.Code != 0 {
+		return c.apiError(resp.StatusCode, env.Code, env.Message, r)
 	}
-	if out == nil {
-		return nil
-	}
-	if env.Response == nil || string(*env.Response) == "null" {
+	if env.Response == nil {
 		return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode, Err: errors.New("envelope has code 0 but no response")}
 	}
-	if err := json.Unmarshal(*env.Response, out); err != nil {
+	if typeErr != nil && !tolerable(typeErr) {
 		return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode, Err: err}
 	}
 	return nil
 }
 
-// readLimited reads at most limit bytes of the body, in one allocation when
-// the server sent a Content-Length.
+func (c *Client) apiError(status int, code *int, msg *string, r *request) *APIError {
+	e := &APIError{StatusCode: status, Code: *code, Method: r.method, Path: r.path}
+	if msg != nil {
+		e.Message = c.scrub(*msg, r)
+	}
+	return e
+}
+
+// tolerable says whether a field that came in an unexpected shape may be
+// left zero: a scalar field of the response that carries no money (money
+// fields take any shape and are checked when converted). A response, a
+// list or an object of the wrong shape is an error.
+func tolerable(e *json.UnmarshalTypeError) bool {
+	if !strings.HasPrefix(e.Field, "response.") || e.Type == nil {
+		return false
+	}
+	switch e.Type.Kind().String() {
+	case "struct", "slice", "array", "map":
+		return false
+	}
+	return true
+}
+
+// readLimited reads at most limit bytes of the body. A declared
+// Content-Length is allocated up front only up to maxPrealloc.
 func readLimited(resp *http.Response, limit int64) ([]byte, error) {
-	if n := resp.ContentLength; n >= 0 && n < limit {
+	if n := resp.ContentLength; n >= 0 && n < limit && n <= maxPrealloc {
 		buf := make([]byte, n)
 		_, err := io.ReadFull(resp.Body, buf)
 		return buf, err
@@ -544,37 +742,6 @@ func retryable(status int, err error) bool {
 		return false
 	}
 	return status == http.StatusTooManyRequests || status >= 500
-}
-
-// fastDecode decodes a successful envelope's response straight into out in
-// one json.Unmarshal: two passes over the bytes (validate, decode) instead of
-// the six that decoding the envelope with a json.RawMessage, then the
-// response, then a Payment's own UnmarshalJSON take. It reports false for
-// anything but a plain success (code 0 and a non-null response that
-// decodes); decodeResponse then decodes again the exact way, which names the
-// error. out must point to a zero value, as at every call site: *out is
-// replaced, not merged into.
-func fastDecode(raw []byte, out any) bool {
-	if p, ok := out.(*Payment); ok {
-		var env struct {
-			Code     int          `json:"code"`
-			Response *paymentWire `json:"response"`
-		}
-		if json.Unmarshal(raw, &env) != nil || env.Code != 0 || env.Response == nil {
-			return false
-		}
-		return env.Response.payment(p) == nil
-	}
-	pp := reflect.New(reflect.TypeOf(out)) // a **T: still nil after a null or absent response
-	env := struct {
-		Code     int `json:"code"`
-		Response any `json:"response"`
-	}{Response: pp.Interface()}
-	if json.Unmarshal(raw, &env) != nil || env.Code != 0 || pp.Elem().IsNil() {
-		return false
-	}
-	reflect.ValueOf(out).Elem().Set(pp.Elem().Elem())
-	return true
 }
 
 // defaultIdleConnsPerHost is how many idle connections to the API the

@@ -152,9 +152,9 @@ func TestEnvelopeErrors(t *testing.T) {
 		{"html 200", raw(200, "text/html", "<html>maintenance</html>"), isDecode},
 		{"truncated", raw(200, "application/json", `{"code":0,"message":null,"response":{"imp_uid":"imp_1","amou`), isDecode},
 		{"code 0 no response", envelopeResponder(200, 0, "", nil), isDecode},
-		{"amount as string", func(*http.Request) (*http.Response, error) {
+		{"amount as a non-numeric string", func(*http.Request) (*http.Response, error) {
 			q := paymentJSON("imp_1", "m", "c", 0, "paid")
-			q["amount"] = "1004"
+			q["amount"] = "1,004"
 			return envelopeReply(200, 0, "", q), nil
 		}, func(t *testing.T, err error) {
 			isDecode(t, err)

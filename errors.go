@@ -9,23 +9,35 @@ import (
 
 // Sentinel errors, for errors.Is.
 var (
-	// ErrNotFound: the API answered that the payment, billing key or schedule
-	// does not exist (HTTP 404, or a recognisable "not found" answer in HTTP 200).
+	// ErrNotFound: Iamport itself answered that the payment, billing key or
+	// schedule does not exist: its envelope with HTTP 404, or with HTTP 200
+	// and one of its "not found" texts (see APIError.Is). A proxy's 404 page,
+	// a 5xx, or any body that is not Iamport's envelope never is.
 	ErrNotFound = errors.New("iamport: not found")
 	// ErrUnauthorized: the API key pair was refused by getToken, or a call
 	// was refused with 401 even after one fresh token.
 	ErrUnauthorized = errors.New("iamport: unauthorized")
-	// ErrNotCharged: a charge failed in transport, and Iamport, asked for its
-	// merchant_uid over the settle window, has no payment for it. Nothing was
-	// taken; calling again with the same merchant_uid is safe.
+	// ErrNotCharged: a charge whose reply was lost or broken, and Iamport,
+	// asked for its merchant_uid until the settle window after the request
+	// was written had passed, has no payment for it (see AgainPayment).
+	// Nothing was taken; calling again with the same merchant_uid is safe.
 	ErrNotCharged = errors.New("iamport: not charged")
-	// ErrOutcomeUnknown: the SDK could not learn whether a charge (or a
-	// cancel) happened
-	// (Iamport unreachable, the payment still "ready", or the caller's
-	// context ended first). Calling again with the same merchant_uid is safe:
+	// ErrNotApplied: a cancel whose reply was lost or broken, and the
+	// payment, fetched until the settle window after the request was written
+	// had passed, shows no new cancel. Nothing was refunded.
+	ErrNotApplied = errors.New("iamport: not applied")
+	// ErrOutcomeUnknown: the SDK could not learn whether a charge or a
+	// cancel happened (Iamport unreachable, the payment still "ready", the
+	// request cut by the client's own timeout while Iamport may still be
+	// working on it, or the caller's context ended first).
+	//
+	// For a charge, calling again with the same merchant_uid is safe:
 	// Iamport refuses a second payment for a paid merchant_uid, and the SDK
-	// then returns the first.
-	ErrOutcomeUnknown = errors.New("iamport: charge outcome unknown")
+	// then returns the first. For a cancel it is NOT always safe: a partial
+	// cancel sent again without a Checksum can refund twice. Look the payment
+	// up (GetPayment) and compare its cancel history first, or resend with
+	// Checksum set to the balance you saw before the first attempt.
+	ErrOutcomeUnknown = errors.New("iamport: outcome unknown")
 	// ErrInvalidRequest: every *ValidationError is one: bad input, caught
 	// before any request was sent.
 	ErrInvalidRequest = errors.New("iamport: invalid request")
@@ -36,13 +48,14 @@ var (
 type APIError struct {
 	StatusCode int    // HTTP status
 	Code       int    // the envelope's code (0 when the body was not the envelope)
-	Message    string // Iamport's message (often Korean), or what came instead of the envelope
+	Message    string // Iamport's message (often Korean), or a description of what came instead of the envelope
 	Method     string // HTTP method of the call
 	Path       string // path of the call, e.g. /payments/imp_123
 
-	// notFound marks an answer the endpoint knows to mean "not found"
-	// although it came as HTTP 200 with a non-zero code.
-	notFound bool
+	// notEnvelope says the body was not Iamport's {code, message,
+	// response} envelope (a proxy's page, an empty or cut body). Set by the
+	// SDK's decoder; an APIError built by hand counts as Iamport's.
+	notEnvelope bool
 }
 
 // Error shows method, path, status, code and message.
@@ -50,29 +63,88 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("iamport: %s %s: HTTP %d, code %d: %s", e.Method, e.Path, e.StatusCode, e.Code, e.Message)
 }
 
-// Is makes errors.Is(err, ErrNotFound) hold for a 404 and for Iamport's
-// "not found" answers in HTTP 200, and errors.Is(err, ErrUnauthorized) for
-// a 401.
+// FromIamport reports whether this is Iamport's own answer: its envelope,
+// with an HTTP status below 500. Only such an answer is evidence of what
+// Iamport did; a 5xx (which can come from the middle of processing), a 3xx,
+// or a body that is not the envelope (a proxy's page, an empty or cut
+// body) proves nothing.
+func (e *APIError) FromIamport() bool {
+	return !e.notEnvelope && (e.StatusCode >= 200 && e.StatusCode < 300 || e.StatusCode >= 400 && e.StatusCode < 500)
+}
+
+// Is makes errors.Is(err, ErrNotFound) hold for Iamport's "not found"
+// answers (its envelope with HTTP 404, or with a non-zero code and a text of
+// notFoundTexts), and errors.Is(err, ErrUnauthorized) for a 401.
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound || e.notFound || (e.Code != 0 && isNotFoundMessage(e.Message))
+		return isNotFound(e)
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
 	}
 	return false
 }
 
-// notFoundPhrases are the API's "not found" texts that come with HTTP 200.
-var notFoundPhrases = []string{
-	"찾을 수 없습니다",   // 요청하신 customer_uid(...)로 등록된 정보를 찾을 수 없습니다.
-	"존재하지 않는",     // 존재하지 않는 결제정보입니다.
-	"등록되지 않은 구매자", // again with an unknown customer_uid
+// notFoundTexts are the API's "not found" messages (the envelope's message;
+// some come with HTTP 200 and a non-zero code). This one table decides
+// "Iamport says there is no such thing" everywhere in the SDK, and
+// iamporttest answers with the same texts.
+var notFoundTexts = []string{
+	"존재하지 않는 결제정보입니다",        // GET /payments/{imp_uid}, /payments/find: HTTP 404, code -1 (live API)
+	"취소할 결제건이 존재하지 않습니다",     // POST /payments/cancel of a missing or fully cancelled payment: HTTP 200, code 1 (live API)
+	"등록된 고객정보가 없습니다",         // GET /subscribe/customers/{customer_uid} and schedules of an unknown customer (live API)
+	"로 등록된 정보를 찾을 수 없습니다",    // "요청하신 customer_uid(...)로 등록된 정보를 찾을 수 없습니다." HTTP 200, code 1 (older live test)
+	"등록되지 않은 구매자입니다",         // POST /subscribe/payments/again with an unknown customer_uid: HTTP 200, code 1 (live API)
+	"결제예약건이 존재하지 않습니다",       // GET /subscribe/payments/schedule/{merchant_uid} of an unknown one (iamporttest; the live text is unconfirmed)
+	"취소할 예약결제 기록이 존재하지 않습니다", // POST /subscribe/payments/unschedule with nothing to revoke: HTTP 200, code 1 (iamporttest; live text unconfirmed)
+	"사전등록된 결제정보가 존재하지 않습니다",  // GET /payments/prepare/{merchant_uid} of an unknown one (iamporttest; live text unconfirmed)
 }
 
-func isNotFoundMessage(m string) bool {
-	for _, p := range notFoundPhrases {
-		if strings.Contains(m, p) {
+// isNotFound is the SDK's one definition of "Iamport says not found".
+func isNotFound(e *APIError) bool {
+	if !e.FromIamport() {
+		return false
+	}
+	if e.StatusCode == http.StatusNotFound {
+		return true
+	}
+	if e.Code == 0 {
+		return false
+	}
+	for _, t := range notFoundTexts {
+		if strings.Contains(e.Message, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// isRefusal says whether err is Iamport's definite "no" to a request: its
+// own answer (the envelope, status < 500) with a non-zero code or a 4xx,
+// other than 401 (not processed: a fresh token changes it) and 429 (not
+// processed: try later).
+func isRefusal(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) || !ae.FromIamport() {
+		return false
+	}
+	switch {
+	case ae.StatusCode == http.StatusUnauthorized, ae.StatusCode == http.StatusTooManyRequests:
+		return false
+	case ae.StatusCode >= 200 && ae.StatusCode < 300:
+		return ae.Code != 0
+	}
+	return ae.StatusCode >= 400
+}
+
+// alreadyDoneTexts mark a refusal that says the merchant_uid was already
+// paid (or the schedule already charged): "이미 주문이 이루어진 건입니다"
+// is the live text; its code is not documented.
+var alreadyDoneTexts = []string{"이미 주문", "이미 결제", "이미 승인", "already paid"}
+
+func saysAlreadyPaid(e *APIError) bool {
+	for _, t := range alreadyDoneTexts {
+		if strings.Contains(e.Message, t) {
 			return true
 		}
 	}
@@ -80,8 +152,9 @@ func isNotFoundMessage(m string) bool {
 }
 
 // DecodeError is a 2xx answer whose body could not be read as what the
-// endpoint returns: not the envelope (HTML, empty, truncated), or a response
-// of the wrong shape or types.
+// endpoint returns: not the envelope (HTML, empty, truncated), or a
+// response of the wrong shape, or a money field that is not an exact
+// amount of its currency.
 type DecodeError struct {
 	Method, Path string
 	StatusCode   int
@@ -142,28 +215,51 @@ func (e *ValidationError) Error() string {
 // Is makes errors.Is(err, ErrInvalidRequest) hold.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalidRequest }
 
-// ChargeError is the outcome of a charge that did not end in a payment or a
-// decline, or of a cancel whose outcome could not be learned (Outcome
-// ErrOutcomeUnknown; MerchantUID is the payment's, empty when it could not
-// be fetched): Outcome is ErrNotCharged or ErrOutcomeUnknown, and errors.Is
-// matches it; Err is what went wrong (a transport error, the caller's
-// context error) and errors.Is/As see it too.
-type ChargeError struct {
-	Outcome     error  // ErrNotCharged or ErrOutcomeUnknown
-	MerchantUID string // the charge's merchant_uid: the key to look it up, or to retry it
+// The operations an OutcomeError names.
+const (
+	OpCharge        = "charge"         // AgainPayment, OnetimePayment
+	OpScheduleRetry = "schedule retry" // RetrySchedule
+	OpCancel        = "cancel"         // CancelPayment
+)
+
+// OutcomeError is the outcome of a write that moves money (a charge, a
+// schedule retry, a cancel) when it did not end in an answer: Outcome is
+// ErrNotCharged (a charge: nothing was taken), ErrNotApplied (a cancel:
+// nothing was refunded) or ErrOutcomeUnknown, and errors.Is matches it. Err
+// is what went wrong (a transport error, a proxy's answer, the caller's
+// context error); errors.Is and errors.As see it too.
+//
+// Whether sending the same request again is safe depends on the operation:
+// see ErrOutcomeUnknown.
+type OutcomeError struct {
+	Op          string // OpCharge, OpScheduleRetry or OpCancel
+	Outcome     error  // ErrNotCharged, ErrNotApplied or ErrOutcomeUnknown
+	MerchantUID string // the payment's merchant_uid: the key to look it up, or to retry a charge
+	ImpUID      string // the payment's imp_uid, when known (a cancel)
 	Err         error
 }
 
-// Error shows the outcome, the merchant_uid and the cause.
-func (e *ChargeError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("%v (merchant_uid %s)", e.Outcome, e.MerchantUID)
+// ChargeError is the name this type had before cancels shared it.
+type ChargeError = OutcomeError
+
+// Error shows the operation, its key, the outcome and the cause.
+func (e *OutcomeError) Error() string {
+	op := e.Op
+	if op == "" {
+		op = OpCharge
 	}
-	return fmt.Sprintf("%v (merchant_uid %s): %v", e.Outcome, e.MerchantUID, e.Err)
+	key := "merchant_uid " + e.MerchantUID
+	if e.MerchantUID == "" && e.ImpUID != "" {
+		key = "imp_uid " + e.ImpUID
+	}
+	if e.Err == nil {
+		return fmt.Sprintf("%v: %s (%s)", e.Outcome, op, key)
+	}
+	return fmt.Sprintf("%v: %s (%s): %v", e.Outcome, op, key, e.Err)
 }
 
 // Is matches the outcome sentinel.
-func (e *ChargeError) Is(target error) bool { return target == e.Outcome }
+func (e *OutcomeError) Is(target error) bool { return target == e.Outcome }
 
 // Unwrap returns the cause.
-func (e *ChargeError) Unwrap() error { return e.Err }
+func (e *OutcomeError) Unwrap() error { return e.Err }

@@ -54,7 +54,7 @@ func TestFlowIssueScheduleChargeCancel(t *testing.T) {
 	clock := iamporttest.NewClock(start)
 	srv := iamporttest.NewServer(iamporttest.WithClock(clock))
 	t.Cleanup(srv.Close)
-	c := srv.Client(iamport.WithSettleWindow(300*time.Millisecond), iamport.WithTimeout(5*time.Second))
+	c := srv.Client()
 
 	const cuid = "cust/flow 1"
 	const card = "4092-0230-1234-5678"
@@ -175,14 +175,14 @@ func TestFlowIssueScheduleChargeCancel(t *testing.T) {
 	assert.Equal(t, int64(3000), agree(t, ctx, c, srv, first.ImpUID).CancelAmount)
 
 	// 6. A full cancel of what is left, by merchant_uid; resending it with
-	// the same checksum is recognised as done, not cancelled twice.
+	// the same checksum is refused by Iamport, not cancelled twice.
 	full := &iamport.CancelPaymentRequest{MerchantUID: first.MerchantUID, Checksum: i64(after.Refundable()), Reason: "해지"}
 	p, err = c.CancelPayment(ctx, full)
 	require.NoError(t, err)
 	assert.Equal(t, int64(9900), p.CancelAmount)
-	p, err = c.CancelPayment(ctx, full)
-	require.NoError(t, err, "a resend with the same checksum is safe")
-	assert.Equal(t, int64(9900), p.CancelAmount)
+	_, err = c.CancelPayment(ctx, full)
+	var refused *iamport.APIError
+	require.ErrorAs(t, err, &refused, "a resend with the same checksum is refused, never applied twice")
 	final := agree(t, ctx, c, srv, first.ImpUID)
 	assert.Equal(t, int64(0), final.Refundable())
 	assert.Len(t, final.CancelHistory, 2)
@@ -218,7 +218,7 @@ func TestFlowUnscheduleAndReschedule(t *testing.T) {
 	clock := iamporttest.NewClock(start)
 	srv := iamporttest.NewServer(iamporttest.WithClock(clock))
 	t.Cleanup(srv.Close)
-	c := srv.Client(iamport.WithSettleWindow(300 * time.Millisecond))
+	c := srv.Client()
 	require.NoError(t, srv.RegisterBillingKey("cust_2", "5365-1234-5678-9012"))
 
 	items := []iamport.ScheduleItem{
@@ -274,7 +274,7 @@ func TestFlowOnetimeStoresKeyAndPrepare(t *testing.T) {
 	ctx := context.Background()
 	srv := iamporttest.NewServer()
 	t.Cleanup(srv.Close)
-	c := srv.Client(iamport.WithSettleWindow(300 * time.Millisecond))
+	c := srv.Client()
 
 	p, err := c.OnetimePayment(ctx, &iamport.OnetimePaymentRequest{
 		MerchantUID: "ot_1", Amount: 15000, CardNumber: "4092023012345678", Expiry: "2029-01", Birth: "880101",
@@ -321,8 +321,7 @@ func TestFlowFaultsAroundWrites(t *testing.T) {
 	clock := iamporttest.NewClock(start)
 	srv := iamporttest.NewServer(iamporttest.WithClock(clock))
 	t.Cleanup(srv.Close)
-	c := srv.Client(iamport.WithSettleWindow(300*time.Millisecond),
-		iamport.WithRetryPolicy(iamport.RetryPolicy{Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}))
+	c := srv.Client(iamport.WithRetryPolicy(iamport.RetryPolicy{Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}))
 	require.NoError(t, srv.RegisterBillingKey("cust_f", "4092-0230-1234-5678"))
 	p, err := c.AgainPayment(ctx, &iamport.AgainPaymentRequest{CustomerUID: "cust_f", MerchantUID: "f_1", Amount: 10000, Name: "x"})
 	require.NoError(t, err)
@@ -353,17 +352,18 @@ func TestFlowFaultsAroundWrites(t *testing.T) {
 	got, err = c.CancelPayment(ctx, req)
 	require.NoError(t, err)
 	assert.Equal(t, int64(3500), got.CancelAmount)
-	got, err = c.CancelPayment(ctx, req)
-	require.NoError(t, err, "and once more: recognised by its checksum, not cancelled again")
-	assert.Equal(t, int64(3500), got.CancelAmount)
+	_, err = c.CancelPayment(ctx, req)
+	var refused *iamport.APIError
+	require.ErrorAs(t, err, &refused, "and once more: refused by its checksum, not cancelled again")
 	assert.Equal(t, int64(3500), agree(t, ctx, c, srv, p.ImpUID).CancelAmount)
 
 	// A partial cancel without checksum whose answer is lost: the baseline
 	// looked up first tells that it happened.
 	srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultReset, Route: cancelRoute})
 	_, err = c.CancelPayment(ctx, &iamport.CancelPaymentRequest{ImpUID: p.ImpUID, Amount: 100})
-	require.ErrorIs(t, err, iamport.ErrOutcomeUnknown,
-		"reset before processing: unchanged, but without a checksum the SDK cannot promise a resend is safe")
+	require.ErrorIs(t, err, iamport.ErrNotApplied,
+		"reset by the server: the payment stayed unchanged for the settle window after the write")
+	assert.NotErrorIs(t, err, iamport.ErrOutcomeUnknown)
 	assert.Equal(t, int64(3500), agree(t, ctx, c, srv, p.ImpUID).CancelAmount, "nothing was refunded")
 	srv.InjectFault(iamporttest.Fault{Kind: iamporttest.FaultDropAfterCommit, Route: cancelRoute})
 	got, err = c.CancelPayment(ctx, &iamport.CancelPaymentRequest{ImpUID: p.ImpUID, Amount: 100})

@@ -37,6 +37,7 @@ func mockClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport,
 	all := append([]Option{
 		WithHTTPClient(&http.Client{Transport: mt}),
 		WithRetryPolicy(RetryPolicy{Sleep: noSleep}),
+		WithTimeout(time.Second),
 		WithSettleWindow(2 * time.Second),
 	}, opts...)
 	c, err := NewClient(testKey, testSecret, all...)

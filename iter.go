@@ -209,8 +209,8 @@ func listPage[T any](ctx context.Context, c *Client, path string, q any) ([]*T, 
 			if w == nil {
 				continue
 			}
-			p := new(Payment) // one each: a payment kept does not pin its page
-			if err := w.payment(p); err != nil {
+			p, err := w.toPayment() // one each: a payment kept does not pin its page
+			if err != nil {
 				return nil, 0, &DecodeError{Method: http.MethodGet, Path: path, StatusCode: http.StatusOK, Err: fmt.Errorf("list[%d]: %w", i, err)}
 			}
 			out[i] = any(p).(*T)

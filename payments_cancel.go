@@ -3,10 +3,8 @@ package iamport
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/billingkr/iamport-go/internal/wire"
 )
@@ -118,91 +116,39 @@ func (r *CancelPaymentRequest) body() *cancelBody {
 	return b
 }
 
-// cancelExpect is what a cancel should turn the payment's cancel_amount
-// into, from what is known of it before.
-type cancelExpect struct {
-	req *CancelPaymentRequest
-	// before is cancel_amount before the cancel, when known: from the
-	// checksum (amount − checksum) or from a lookup made before sending.
-	before    int64
-	hasBefore bool
-}
-
-type cancelVerdict int
-
-const (
-	cancelApplied   cancelVerdict = iota + 1 // the payment shows this cancel
-	cancelUntouched                          // the payment shows no cancel since before
-	cancelOther                              // the payment changed in another way, or cannot be compared
-)
-
-func (e *cancelExpect) before0(p *Payment) (int64, bool) {
-	if e.hasBefore {
-		return e.before, true
-	}
-	if e.req.Checksum != nil {
-		return p.Amount - *e.req.Checksum, true
-	}
-	return 0, false
-}
-
-// verdict compares a fresh look at the payment with the expectation.
-func (e *cancelExpect) verdict(p *Payment) cancelVerdict {
-	if !sameCurrency(p.Currency, e.req.Currency) {
-		return cancelOther
-	}
-	before, known := e.before0(p)
-	if e.req.Amount == 0 { // full: everything is cancelled afterwards
-		switch {
-		case p.Amount > 0 && p.CancelAmount == p.Amount:
-			return cancelApplied
-		case !known || p.CancelAmount == before:
-			return cancelUntouched
-		}
-		return cancelOther
-	}
-	if !known {
-		return cancelOther
-	}
-	switch p.CancelAmount {
-	case before + e.req.Amount:
-		return cancelApplied
-	case before:
-		return cancelUntouched
-	}
-	return cancelOther
-}
-
 // CancelPayment cancels a payment in full (req.Amount 0) or in part
 // (POST /payments/cancel, https://api.iamport.kr/#!/payments/cancelPayment)
 // and returns the payment as Iamport shows it afterwards. After a partial
 // cancel the payment's status is "cancelled" with CancelAmount < Amount;
 // Refundable gives what is left.
 //
-// A cancel is never resent blindly. When the answer is lost (a failure in
-// transport after the request was written, a 5xx, a 2xx that is not the
-// envelope), the payment is fetched again (GetPayment by ImpUID, or
-// FindPayment by MerchantUID) until the settle window ends, and its
-// cancel_amount is compared with what this cancel makes of it: a cancel
-// that happened is returned as a success, never as a failure. For a partial
-// cancel without Checksum, CancelPayment looks the payment up once before
-// sending, to know its cancel_amount beforehand.
+// The payment is fetched first (GetPayment by ImpUID, or FindPayment by
+// MerchantUID): nothing is sent for a payment Iamport does not know
+// (ErrNotFound) or of another currency. Then the cancel is sent once: the
+// transport cannot resend it, and the SDK never does after no answer. When
+// the answer is lost (a failure in transport after the request was written,
+// a 5xx, a 3xx, a body that is not Iamport's envelope), the payment is
+// fetched again until the settle window after the write has passed, and
+// compared with what it was: a new cancel of this amount in its history (and
+// its cancel_amount grown by it) is this cancel, returned as a success.
 //
-// Errors: an error for which errors.Is(err, ErrOutcomeUnknown) holds (a
-// *ChargeError) means the SDK could not learn whether the cancel happened.
-// Any other error means it did not: *ValidationError, an *APIError refusal
-// (nothing to cancel, a checksum that does not match, an amount above the
-// balance), or the transport error itself when the payment, looked at over
-// the settle window, was unchanged.
+// Outcomes:
+//   - (*Payment, nil): the cancel was applied.
+//   - *APIError: Iamport refused it (nothing to cancel, a checksum that does
+//     not match the balance, an amount above it). A refusal is never turned
+//     into a success, even when an earlier cancel looks the same.
+//   - an error for which errors.Is(err, ErrNotApplied) holds (an
+//     *OutcomeError): the answer was lost, and the payment stayed unchanged
+//     over the settle window; nothing was refunded.
+//   - an error for which errors.Is(err, ErrOutcomeUnknown) holds: the SDK
+//     could not learn whether the cancel happened.
 //
-// Resending: with Checksum set, sending the same request again after any
-// outcome is safe: if the first one went through, the balance no longer
-// matches the checksum and Iamport refuses the second, and CancelPayment
-// then recognises the payment as already cancelled as asked (its
-// cancel_amount is what the checksum and Amount make of it, and its newest
-// cancel is of Amount) and returns it as a success. Without Checksum a
-// resent partial cancel is a second refund; resend only after an error that
-// is not ErrOutcomeUnknown.
+// Resending after ErrOutcomeUnknown: with Checksum set to the balance seen
+// before the first attempt, a resend cannot refund twice (if the first went
+// through, the balance no longer matches and Iamport refuses the resend;
+// then look at the payment's CancelHistory). Without Checksum, a resent
+// partial cancel is a second refund if the first one went through: fetch
+// the payment and compare before resending.
 func (c *Client) CancelPayment(ctx context.Context, req *CancelPaymentRequest) (*Payment, error) {
 	if req == nil {
 		return nil, &ValidationError{Field: "request", Reason: "must not be nil"}
@@ -210,141 +156,77 @@ func (c *Client) CancelPayment(ctx context.Context, req *CancelPaymentRequest) (
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
+	r := *req
 	if err := ctx.Err(); err != nil {
 		return nil, err // nothing sent
 	}
-	exp := &cancelExpect{req: req}
-	if req.Amount > 0 && req.Checksum == nil {
-		p, err := c.cancelTarget(ctx, req, true)
-		if err != nil {
-			return nil, err // nothing was sent
-		}
-		if !sameCurrency(p.Currency, req.Currency) {
-			return nil, &ValidationError{Field: "currency", Reason: "must be the payment's currency"}
-		}
-		exp.before, exp.hasBefore = p.CancelAmount, true
+	before, err := c.cancelTarget(ctx, &r, true)
+	if err != nil {
+		return nil, err // nothing was sent
 	}
-
-	var sent sendTrace
-	var p Payment
-	err := c.do(ctx, &request{method: http.MethodPost, path: "/payments/cancel", body: req.body(), sent: &sent}, &p)
-	if err == nil {
-		return &p, nil
+	if !sameCurrency(before.Currency, r.Currency) {
+		return nil, &ValidationError{Field: "currency", Reason: "must be the payment's currency"}
 	}
-	if sent.neverSent(err) {
-		return nil, err // it never reached Iamport
+	want := r.Amount
+	if want == 0 {
+		want = before.Refundable()
 	}
-	var ae *APIError
-	if errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized {
-		return nil, err // a 401 was not processed
-	}
-	if isRefusal(err) || (errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests) {
-		// A definite no. With a checksum, a refusal can be the echo of an
-		// earlier, successful send of this very cancel.
-		if req.Checksum != nil {
-			if q, qerr := c.cancelTarget(ctx, req, true); qerr == nil && exp.verdict(q) == cancelApplied && lastCancelIs(q, req) {
-				return q, nil
-			}
-		}
-		return nil, err
-	}
-	return c.reconcileCancel(ctx, req, exp, err)
+	w := &write{op: OpCancel, key: before.MerchantUID, imp: before.ImpUID,
+		req: &request{method: http.MethodPost, path: "/payments/cancel", body: r.body(), secrets: []string{r.RefundAccount}}}
+	w.judge = func(p *Payment) verdict { return cancelVerdict(before, p, want) }
+	w.lookup = func(ctx context.Context) (*Payment, error) { return c.cancelTarget(ctx, &r, false) }
+	return c.run(ctx, w)
 }
 
-// lastCancelIs says whether the newest cancel in p's history (any of them,
-// when several share the newest second) is req's: its amount, and its reason
-// when req gives one. An empty history proves nothing, so it is false: the
-// refusal then stands.
-func lastCancelIs(p *Payment, req *CancelPaymentRequest) bool {
-	if len(p.CancelHistory) == 0 {
-		return false
+// cancelVerdict compares a look at the payment with the payment before the
+// cancel: applied when its history holds a new cancel of want and its
+// cancel_amount grew by want; absent when nothing changed.
+func cancelVerdict(before, p *Payment, want int64) verdict {
+	if p.ImpUID != before.ImpUID || !sameCurrency(p.Currency, before.Currency) {
+		return notEvidence
 	}
-	want := req.Amount
-	if want == 0 {
-		want = *req.Checksum // a full cancel cancels the balance the checksum names
+	fresh := newCancels(before, p)
+	switch {
+	case p.CancelAmount == before.CancelAmount && len(fresh) == 0:
+		return absent
+	case p.CancelAmount != before.CancelAmount+want:
+		return notEvidence // changed, but not (only) by this cancel
+	case len(p.CancelHistory) == 0 && len(before.CancelHistory) == 0:
+		return applied // a payment shown without its history: cancel_amount is all there is
 	}
-	var newest time.Time
-	for _, h := range p.CancelHistory {
-		if h.CancelledAt.After(newest) {
-			newest = h.CancelledAt
+	for _, h := range fresh {
+		if h.Amount == want {
+			return applied
 		}
 	}
-	for _, h := range p.CancelHistory {
-		if h.CancelledAt.Equal(newest) && h.Amount == want && (req.Reason == "" || h.Reason == req.Reason) {
-			return true
-		}
+	return notEvidence
+}
+
+// newCancels are the entries of p's cancel history that before did not have.
+func newCancels(before, p *Payment) []PaymentCancel {
+	old := make(map[PaymentCancel]int, len(before.CancelHistory))
+	for _, h := range before.CancelHistory {
+		old[h]++
 	}
-	return false
+	var out []PaymentCancel
+	for _, h := range p.CancelHistory {
+		if old[h] > 0 {
+			old[h]--
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // cancelTarget fetches the payment a cancel is about: by imp_uid, else the
 // newest by merchant_uid. retry says whether the lookup itself may be
-// resent (the reconciliation loop has its own backoff).
+// resent (the settle loop has its own backoff).
 func (c *Client) cancelTarget(ctx context.Context, req *CancelPaymentRequest, retry bool) (*Payment, error) {
-	path := "/payments/find/" + pathEscape(req.MerchantUID)
 	if req.ImpUID != "" {
-		path = "/payments/" + pathEscape(req.ImpUID)
+		return c.getPayment(ctx, &request{method: http.MethodGet, path: "/payments/" + pathEscape(req.ImpUID), retry: retry})
 	}
-	var p Payment
-	if err := c.do(ctx, &request{method: http.MethodGet, path: path, retry: retry}, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
-
-// reconcileCancel learns whether a cancel whose answer was lost happened,
-// by fetching the payment until the settle window ends.
-func (c *Client) reconcileCancel(ctx context.Context, req *CancelPaymentRequest, exp *cancelExpect, cause error) (*Payment, error) {
-	key := req.MerchantUID // learned from the payment when only imp_uid was given
-	if ctx.Err() != nil {
-		return nil, outcomeUnknown(key, ctxError(ctx, cause))
-	}
-	var (
-		applied   *Payment
-		final     error
-		last      cancelVerdict
-		lookupErr error
-	)
-	werr := c.settle(ctx, func() bool {
-		p, err := c.cancelTarget(ctx, req, false)
-		switch {
-		case err == nil:
-			lookupErr = nil
-			if p.MerchantUID != "" {
-				key = p.MerchantUID
-			}
-			if last = exp.verdict(p); last == cancelApplied {
-				applied = p
-				return true
-			}
-		case ctx.Err() != nil:
-			final = outcomeUnknown(key, ctxError(ctx, errors.Join(cause, err)))
-			return true
-		default:
-			last, lookupErr = 0, err
-		}
-		return false
-	})
-	switch {
-	case applied != nil || final != nil:
-		return applied, final
-	case werr != nil:
-		return nil, outcomeUnknown(key, ctxError(ctx, cause))
-	}
-	switch {
-	case last == cancelUntouched && (req.Checksum != nil || req.Amount == 0):
-		// Unchanged over the whole window; a resend is safe: the checksum,
-		// or the nothing-left-to-cancel of a full cancel, makes Iamport
-		// refuse it if this one is still applied.
-		return nil, fmt.Errorf("iamport: cancel not applied (the payment is unchanged): %w", cause)
-	case last == cancelUntouched:
-		// A partial cancel without a checksum: a resend could refund twice
-		// if the PG is still working on this one. Say so.
-		return nil, outcomeUnknown(key, errors.Join(cause, errors.New("the payment is unchanged so far; without a checksum a resend could refund twice")))
-	case last == cancelOther:
-		return nil, outcomeUnknown(key, errors.Join(cause, errors.New("the payment's cancel_amount is neither what it was nor what this cancel makes of it")))
-	}
-	return nil, outcomeUnknown(key, errors.Join(cause, lookupErr))
+	return c.findPayment(ctx, req.MerchantUID, retry)
 }
 
 // ---- prepare: the amount the payment window must charge ----
@@ -386,7 +268,7 @@ func (c *Client) PreparePayment(ctx context.Context, merchantUID string, amount 
 		return err
 	}
 	err := c.do(ctx, &request{method: http.MethodPost, path: "/payments/prepare", body: &prepareBody{MerchantUID: merchantUID, Amount: wire.FromMinor(amount, "KRW")}, retry: true}, nil)
-	if err != nil && isRefusal(err) {
+	if isRefusal(err) {
 		if got, gerr := c.GetPreparedPayment(ctx, merchantUID); gerr == nil && got == amount {
 			return nil
 		}

@@ -46,7 +46,11 @@ func TestCancelPaymentRequestShape(t *testing.T) {
 	t.Parallel()
 	c, log := routedClient(t, func(r seenRequest) *http.Response {
 		p := cancelledJSON("imp_1", 0, 0)
-		p["amount"], p["cancel_amount"], p["currency"], p["status"] = 10.5, 10.5, "USD", "cancelled"
+		p["amount"], p["cancel_amount"], p["currency"] = 10.5, 0, "USD"
+		if r.Method == http.MethodPost {
+			p["cancel_amount"], p["status"] = 10.5, "cancelled"
+			p["cancel_history"] = []any{map[string]any{"pg_tid": "c", "amount": 10.5, "cancelled_at": time.Now().Unix(), "reason": "고객 요청"}}
+		}
 		return ok200(p)
 	})
 	p, err := c.CancelPayment(context.Background(), &CancelPaymentRequest{
@@ -58,8 +62,9 @@ func TestCancelPaymentRequestShape(t *testing.T) {
 	assert.Equal(t, int64(1050), p.CancelAmount)
 	assert.Equal(t, int64(0), p.Refundable())
 	reqs := log.all()
-	require.Len(t, reqs, 1, "a full cancel needs no lookup first")
-	r := reqs[0]
+	require.Len(t, reqs, 2, "the payment is fetched once first, then the cancel is sent once")
+	assert.Equal(t, "/payments/imp_1", reqs[0].Path)
+	r := reqs[1]
 	assert.Equal(t, http.MethodPost, r.Method)
 	assert.Equal(t, "/payments/cancel", r.Path)
 	assert.Equal(t, "Bearer "+testToken, r.Auth)
@@ -129,6 +134,7 @@ func TestCancelPaymentReconciles(t *testing.T) {
 		name      string
 		req       *CancelPaymentRequest
 		cancel    func() *http.Response
+		before    map[string]any             // the payment before the cancel (the first lookup)
 		lookup    func(n int) *http.Response // n counts lookups after the cancel, from 1
 		wantPaid  bool                       // success expected
 		unknown   bool                       // ErrOutcomeUnknown expected
@@ -139,6 +145,7 @@ func TestCancelPaymentReconciles(t *testing.T) {
 			name:   "partial with checksum, 502, applied",
 			req:    &CancelPaymentRequest{ImpUID: "imp_1", Amount: 3000, Checksum: ptr(int64(9900))},
 			cancel: badGateway,
+			before: cancelledJSON("imp_1", 9900, 0),
 			lookup: func(n int) *http.Response {
 				if n < 3 {
 					return ok200(cancelledJSON("imp_1", 9900, 0)) // the PG is slow
@@ -151,6 +158,7 @@ func TestCancelPaymentReconciles(t *testing.T) {
 			name:     "full by merchant_uid, reset, applied",
 			req:      &CancelPaymentRequest{MerchantUID: "order_1"},
 			cancel:   reset,
+			before:   cancelledJSON("imp_1", 9900, 0),
 			lookup:   func(int) *http.Response { return ok200(cancelledJSON("imp_1", 9900, 9900, 9900)) },
 			wantPaid: true, lookupURL: "/payments/find/order_1",
 		},
@@ -158,6 +166,7 @@ func TestCancelPaymentReconciles(t *testing.T) {
 			name:     "full, html 200, applied",
 			req:      &CancelPaymentRequest{ImpUID: "imp_1", Checksum: ptr(int64(6900))},
 			cancel:   html200,
+			before:   cancelledJSON("imp_1", 9900, 3000, 3000),
 			lookup:   func(int) *http.Response { return ok200(cancelledJSON("imp_1", 9900, 9900, 3000, 6900)) },
 			wantPaid: true, lookupURL: "/payments/imp_1",
 		},
@@ -165,6 +174,7 @@ func TestCancelPaymentReconciles(t *testing.T) {
 			name:      "partial with checksum, 502, unchanged over the window: not applied",
 			req:       &CancelPaymentRequest{ImpUID: "imp_1", Amount: 3000, Checksum: ptr(int64(6900))},
 			cancel:    badGateway,
+			before:    cancelledJSON("imp_1", 9900, 3000, 3000),
 			lookup:    func(int) *http.Response { return ok200(cancelledJSON("imp_1", 9900, 3000, 3000)) },
 			lookupURL: "/payments/imp_1",
 		},
@@ -172,6 +182,7 @@ func TestCancelPaymentReconciles(t *testing.T) {
 			name:      "full, reset, unchanged: not applied",
 			req:       &CancelPaymentRequest{ImpUID: "imp_1"},
 			cancel:    reset,
+			before:    cancelledJSON("imp_1", 9900, 0),
 			lookup:    func(int) *http.Response { return ok200(cancelledJSON("imp_1", 9900, 0)) },
 			lookupURL: "/payments/imp_1",
 		},
@@ -179,13 +190,15 @@ func TestCancelPaymentReconciles(t *testing.T) {
 			name:    "lookups fail: unknown",
 			req:     &CancelPaymentRequest{ImpUID: "imp_1", Amount: 3000, Checksum: ptr(int64(9900))},
 			cancel:  badGateway,
+			before:  cancelledJSON("imp_1", 9900, 0),
 			lookup:  func(int) *http.Response { return envelopeReply(http.StatusServiceUnavailable, -1, "", nil) },
-			unknown: true, wantKey: "", lookupURL: "/payments/imp_1",
+			unknown: true, wantKey: "order_1", lookupURL: "/payments/imp_1",
 		},
 		{
 			name:    "changed otherwise: unknown",
 			req:     &CancelPaymentRequest{ImpUID: "imp_1", Amount: 3000, Checksum: ptr(int64(9900))},
 			cancel:  badGateway,
+			before:  cancelledJSON("imp_1", 9900, 0),
 			lookup:  func(int) *http.Response { return ok200(cancelledJSON("imp_1", 9900, 5000, 5000)) },
 			unknown: true, wantKey: "order_1", lookupURL: "/payments/imp_1",
 		},
@@ -193,11 +206,15 @@ func TestCancelPaymentReconciles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var lookups atomic.Int64
+			var fetchedBefore atomic.Bool
 			c, log := routedClient(t, func(r seenRequest) *http.Response {
 				if r.Method == http.MethodPost {
 					return tc.cancel()
 				}
 				assert.Equal(t, tc.lookupURL, r.Path)
+				if !fetchedBefore.Swap(true) {
+					return ok200(tc.before)
+				}
 				return tc.lookup(int(lookups.Add(1)))
 			})
 			p, err := c.CancelPayment(context.Background(), tc.req)
@@ -211,9 +228,11 @@ func TestCancelPaymentReconciles(t *testing.T) {
 				require.ErrorIs(t, err, ErrOutcomeUnknown)
 				var ce *ChargeError
 				require.ErrorAs(t, err, &ce)
-				assert.Equal(t, tc.wantKey, ce.MerchantUID, "learned from the payment when it could be fetched")
+				assert.Equal(t, tc.wantKey, ce.MerchantUID, "learned from the payment fetched first")
+				assert.Equal(t, OpCancel, ce.Op)
+				assert.NotContains(t, err.Error(), "charge")
 			default:
-				require.Error(t, err)
+				require.ErrorIs(t, err, ErrNotApplied)
 				assert.False(t, errors.Is(err, ErrOutcomeUnknown), "known not applied: %v", err)
 				assert.Greater(t, lookups.Load(), int64(1), "asked again over the settle window")
 			}
@@ -226,7 +245,7 @@ func TestCancelPaymentRefusals(t *testing.T) {
 	refuse := func() *http.Response {
 		return envelopeReply(http.StatusOK, 1, "[결제취소 실패] 취소가능잔액 검증에 실패하였습니다. (취소가능잔액: 6900)", nil)
 	}
-	t.Run("resend with the same checksum after it went through: success", func(t *testing.T) {
+	t.Run("a refusal stands even when the history shows a cancel just like it", func(t *testing.T) {
 		t.Parallel()
 		c, log := routedClient(t, func(r seenRequest) *http.Response {
 			if r.Method == http.MethodPost {
@@ -235,9 +254,10 @@ func TestCancelPaymentRefusals(t *testing.T) {
 			return ok200(cancelledJSON("imp_1", 9900, 3000, 3000))
 		})
 		p, err := c.CancelPayment(context.Background(), &CancelPaymentRequest{ImpUID: "imp_1", Amount: 3000, Checksum: ptr(int64(9900))})
-		require.NoError(t, err)
-		assert.Equal(t, int64(6900), p.Refundable())
-		assert.Equal(t, 2, log.count())
+		var ae *APIError
+		require.ErrorAs(t, err, &ae, "this call's cancel was refused: an earlier cancel of the same amount is not this one")
+		assert.Nil(t, p)
+		assert.Equal(t, 1, posts(log))
 	})
 	t.Run("checksum refused, balance moved by another cancel: refusal", func(t *testing.T) {
 		t.Parallel()
@@ -253,19 +273,23 @@ func TestCancelPaymentRefusals(t *testing.T) {
 		require.ErrorAs(t, err, &ae)
 		assert.Equal(t, 1, ae.Code)
 	})
-	t.Run("no checksum: a refusal is final, no lookup", func(t *testing.T) {
+	t.Run("no checksum: a refusal is final, no lookup after it", func(t *testing.T) {
 		t.Parallel()
+		var gets atomic.Int64
 		c, log := routedClient(t, func(r seenRequest) *http.Response {
 			if r.Method == http.MethodPost {
 				return envelopeReply(http.StatusOK, 1, "취소할 결제건이 존재하지 않습니다.", nil)
 			}
-			t.Error("no lookup expected")
-			return nil
+			if gets.Add(1) > 1 {
+				t.Error("no lookup expected after the refusal")
+			}
+			return ok200(cancelledJSON("imp_1", 9900, 9900, 9900))
 		})
 		_, err := c.CancelPayment(context.Background(), &CancelPaymentRequest{ImpUID: "imp_1"})
 		var ae *APIError
 		require.ErrorAs(t, err, &ae)
-		assert.Equal(t, 1, log.count())
+		assert.ErrorIs(t, err, ErrNotFound, "the live text for nothing to cancel")
+		assert.Equal(t, 2, log.count())
 	})
 }
 

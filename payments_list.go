@@ -189,7 +189,7 @@ func (c *Client) PaymentsByStatus(ctx context.Context, status PaymentStatus, opt
 	return func(yield func(*Payment, error) bool) {
 		to := o.To
 		if to.IsZero() {
-			to = c.cfg.now()
+			to = c.cfg.clock.now()
 		}
 		from := o.From
 		if from.IsZero() {

@@ -441,7 +441,7 @@ func TestPaymentsByStatusWindows(t *testing.T) {
 			return ok200(pageBody([]any{paymentJSON(id, "m", "c", 1, "paid")}, 2, 1, 2))
 		}
 		return ok200(pageBody([]any{paymentJSON(id, "m", "c", 1, "paid"), paymentJSON(id+"_b", "m", "c", 1, "paid")}, 2, 2, 0))
-	}, WithClock(func() time.Time { return now }))
+	}, withClock(func() time.Time { return now }, realClock().sleep))
 
 	var got []string
 	for p, err := range c.PaymentsByStatus(context.Background(), "", nil) {

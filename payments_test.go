@@ -54,7 +54,7 @@ func TestGetBillingKeyNotFoundIn200(t *testing.T) {
 	mt.RegisterResponder(http.MethodGet, "https://api.iamport.kr/subscribe/customers/c1",
 		httpmock.NewStringResponder(200, `{"code":1,"message":"요청하신 customer_uid(c1)로 등록된 정보를 찾을 수 없습니다.","response":null}`))
 	mt.RegisterResponder(http.MethodGet, "https://api.iamport.kr/subscribe/customers/c2",
-		httpmock.NewStringResponder(200, `{"code":-1,"message":"조회 실패","response":null}`))
+		httpmock.NewStringResponder(200, `{"code":1,"message":"요청하신 customer_uid(c2)로 등록된 정보를 찾을 수 없습니다.","response":null}`))
 	c, err := iamport.NewClient("k", "s", iamport.WithHTTPClient(&http.Client{Transport: mt}))
 	require.NoError(t, err)
 	for _, cuid := range []string{"c1", "c2"} {

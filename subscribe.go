@@ -9,10 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
-	"github.com/billingkr/iamport-go/internal/retry"
 	"github.com/billingkr/iamport-go/internal/wire"
 )
 
@@ -144,198 +142,69 @@ func (c *Client) AgainPayment(ctx context.Context, req *AgainPaymentRequest) (*P
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	cur := req.Currency
-	return c.charge(ctx, &charge{
-		path:        "/subscribe/payments/again",
-		body:        req.body(),
-		merchantUID: req.MerchantUID,
-		match: func(p *Payment) bool {
-			// A payment that does not say its customer_uid is judged by
-			// its amount and currency alone.
-			return (p.CustomerUID == "" || p.CustomerUID == req.CustomerUID) && p.Amount == req.Amount && sameCurrency(p.Currency, cur)
-		},
-	})
+	r := *req
+	return c.charge(ctx, OpCharge, &request{method: http.MethodPost, path: "/subscribe/payments/again", body: r.body()},
+		r.MerchantUID, func(p *Payment) bool {
+			return p.CustomerUID != "" && p.CustomerUID == r.CustomerUID && p.Amount == r.Amount && sameCurrency(p.Currency, r.Currency)
+		})
 }
 
-// charge is one charging call and how to recognise its payment.
-type charge struct {
-	path        string
-	body        any
-	merchantUID string
-	// match says whether a payment found by merchant_uid is this call's
-	// (same customer and amount); nil accepts any.
-	match func(*Payment) bool
-	// repeat says whether a charged payment found after Iamport refused the
-	// call is the earlier charge this call repeats; nil means match.
-	repeat func(*Payment) bool
-}
-
-// charge runs the money contract around one charging POST.
-func (c *Client) charge(ctx context.Context, ch *charge) (*Payment, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, notCharged(ch.merchantUID, err)
-	}
-	began := c.cfg.now()
-	var sent sendTrace
-	var p Payment
-	err := c.do(ctx, &request{method: http.MethodPost, path: ch.path, body: ch.body, sent: &sent}, &p)
-	if err == nil {
-		switch {
-		case charged(&p):
-			return &p, nil
-		case p.Status == PaymentFailed:
-			return nil, &PaymentFailedError{Payment: &p}
+// charge runs a charging POST through the money engine. ours says whether
+// a payment with the charge's merchant_uid is this charge's (customer,
+// amount, currency); the merchant_uid itself is always compared.
+//
+// A payment is this charge's outcome when it is ours and paid (or paid and
+// cancelled since: the money moved, and charging again would be wrong), or
+// ours and failed unless it certainly started before this call (an earlier
+// attempt's). A failed payment that certainly started before this call and
+// is the newest for the merchant_uid shows that this charge has made none.
+//
+// A refusal is looked up once: if the merchant_uid is already paid by a
+// payment that is ours, that payment is the call's result (the repeat
+// rule: a re-run is safe); if the lookup cannot answer and the refusal says
+// "already paid", the outcome is unknown; otherwise the refusal stands.
+func (c *Client) charge(ctx context.Context, op string, req *request, merchantUID string, ours func(*Payment) bool) (*Payment, error) {
+	began := c.cfg.clock.now()
+	w := &write{op: op, key: merchantUID, req: req}
+	w.judge = func(p *Payment) verdict {
+		if p.MerchantUID != merchantUID || !ours(p) {
+			return notEvidence
 		}
-		// "ready" (the PG has not answered) or a status we do not know.
-		return c.reconcile(ctx, ch, began, errors.New("payment answered with status "+string(p.Status)))
-	}
-	if sent.neverSent(err) {
-		// The request never reached Iamport: nothing can have been charged.
-		return nil, notCharged(ch.merchantUID, err)
-	}
-	var ae *APIError
-	if errors.As(err, &ae) && ae.StatusCode < 500 {
-		if ae.StatusCode == http.StatusUnauthorized {
-			return nil, err // a 401 was not processed
+		switch p.Status {
+		case PaymentPaid, PaymentCancelled:
+			return applied
+		case PaymentFailed:
+			if c.certainlyBefore(p.StartedAt, began) {
+				return absent // the newest payment is an earlier attempt's
+			}
+			return declined
+		case PaymentReady:
+			return inProgress
 		}
-		// Refused. If the refusal is "already paid" for this very charge,
-		// the earlier payment is this call's answer (a re-run is safe). The
-		// refusal alone cannot tell (its code is not documented), so only a
-		// definite lookup makes it "not charged".
-		q, ferr := c.FindPayment(ctx, ch.merchantUID)
-		switch {
-		case ferr == nil && charged(q) && ch.repeats(q):
-			return q, nil
-		case ferr == nil && ch.matches(q) && q.Status == PaymentReady:
-			return nil, outcomeUnknown(ch.merchantUID, errors.Join(err, errors.New("a payment for this merchant_uid is still ready at Iamport")))
-		case ferr != nil && !errors.Is(ferr, ErrNotFound):
-			return nil, outcomeUnknown(ch.merchantUID, errors.Join(err, ferr))
-		}
-		return nil, err
+		return notEvidence
 	}
-	return c.reconcile(ctx, ch, began, err)
-}
-
-// charged says whether p took the money: paid, or paid and cancelled
-// (refunded in whole or in part) since. A charge whose payment was already
-// cancelled when the SDK saw it is still outcome 1, with that status: the
-// money moved, and charging again would be wrong.
-func charged(p *Payment) bool { return p.Status == PaymentPaid || p.Status == PaymentCancelled }
-
-func (ch *charge) matches(p *Payment) bool { return ch.match == nil || ch.match(p) }
-
-func (ch *charge) repeats(p *Payment) bool {
-	if ch.repeat != nil {
-		return ch.repeat(p)
-	}
-	return ch.matches(p)
-}
-
-func notCharged(merchantUID string, err error) error {
-	return &ChargeError{Outcome: ErrNotCharged, MerchantUID: merchantUID, Err: err}
-}
-
-func outcomeUnknown(merchantUID string, err error) error {
-	return &ChargeError{Outcome: ErrOutcomeUnknown, MerchantUID: merchantUID, Err: err}
-}
-
-// Reconciliation timing: the first lookup is immediate, then waits double
-// from reconcileMinWait up to reconcileMaxWait (equal jitter).
-const (
-	reconcileMinWait = 250 * time.Millisecond
-	reconcileMaxWait = 2 * time.Second
-	// startedSlack allows for whole-second started_at and the estimate of
-	// the server's clock when telling an earlier failed attempt from this one.
-	startedSlack = time.Second
-)
-
-// settle calls probe again and again, with backoff between the calls, until
-// it reports done or the settle window has passed (the first call is at
-// once). It returns ctx's error when ctx ends during a wait.
-func (c *Client) settle(ctx context.Context, probe func() (done bool)) error {
-	start := time.Now()
-	var waited time.Duration // what the waits add up to, even when Sleep is a no-op
-	for attempt := 1; ; attempt++ {
-		if probe() {
-			return nil
-		}
-		elapsed := max(time.Since(start), waited)
-		if elapsed >= c.cfg.settleWindow {
-			return nil
-		}
-		wait := min(retry.Backoff(attempt, reconcileMinWait, reconcileMaxWait, retry.Equal), c.cfg.settleWindow-elapsed)
-		if err := c.cfg.retry.sleep(ctx, wait); err != nil {
-			return err
-		}
-		waited += wait
-	}
-}
-
-// serverSince is a local time as the server's clock read it (from the offset
-// seen at the last getToken), less a slack for whole-second timestamps: a
-// payment that started at or after it started after the local instant t.
-func (c *Client) serverSince(t time.Time) time.Time {
-	return t.Add(time.Duration(c.auth.serverOffset.Load())).Add(-startedSlack)
-}
-
-// reconcile learns the outcome of a charge whose request may have reached
-// Iamport, by looking its merchant_uid up until the settle window ends.
-// cause is what went wrong with the charge itself.
-func (c *Client) reconcile(ctx context.Context, ch *charge, began time.Time, cause error) (*Payment, error) {
-	if ctx.Err() != nil {
-		return nil, outcomeUnknown(ch.merchantUID, ctxError(ctx, cause))
-	}
-	since := c.serverSince(began)
-	var (
-		found     *Payment
-		final     error // the outcome, when a lookup settled it
-		lookupErr error
-		pending   bool // the last answer showed this charge still "ready"
-		answered  bool // the last lookup got a definite answer
-	)
-	werr := c.settle(ctx, func() bool {
-		p, err := c.findPayment(ctx, ch.merchantUID)
+	w.lookup = func(ctx context.Context) (*Payment, error) { return c.findPayment(ctx, merchantUID, false) }
+	w.refused = func(ctx context.Context, ae *APIError) (*Payment, error) {
+		p, err := c.findPayment(ctx, merchantUID, true)
 		switch {
 		case err == nil:
-			answered, pending, lookupErr = true, false, nil
-			if !ch.matches(p) {
-				return false // another charge's payment under this merchant_uid
+			switch w.judge(p) {
+			case applied:
+				return p, nil // already paid by an earlier identical charge
+			case inProgress:
+				return nil, w.unknown(errors.Join(ae, errors.New("a payment for this merchant_uid is still in progress at Iamport")))
 			}
-			switch {
-			case charged(p):
-				found = p
-				return true
-			case p.Status == PaymentFailed && !p.StartedAt.Before(since):
-				final = &PaymentFailedError{Payment: p}
-				return true
-			case p.Status == PaymentReady:
-				pending = true
-			}
-			// A failed payment that started before this call is an earlier
-			// attempt's, not this one's.
+			return nil, ae
 		case errors.Is(err, ErrNotFound):
-			answered, pending, lookupErr = true, false, nil
+			return nil, ae
 		case ctx.Err() != nil:
-			final = outcomeUnknown(ch.merchantUID, ctxError(ctx, errors.Join(cause, err)))
-			return true
-		default:
-			answered, lookupErr = false, err
+			return nil, w.unknown(ctxError(ctx, errors.Join(ae, err)))
+		case saysAlreadyPaid(ae):
+			return nil, w.unknown(errors.Join(ae, err))
 		}
-		return false
-	})
-	switch {
-	case found != nil || final != nil:
-		return found, final
-	case werr != nil:
-		return nil, outcomeUnknown(ch.merchantUID, ctxError(ctx, cause))
+		return nil, ae
 	}
-	if answered && !pending {
-		return nil, notCharged(ch.merchantUID, cause)
-	}
-	if pending {
-		return nil, outcomeUnknown(ch.merchantUID, errors.Join(cause, errors.New("payment still ready at Iamport")))
-	}
-	return nil, outcomeUnknown(ch.merchantUID, errors.Join(cause, lookupErr))
+	return c.run(ctx, w)
 }
 
 func sameCurrency(a, b string) bool {
@@ -360,6 +229,11 @@ func checkUID(field, v string, maxLen int) error {
 	}
 	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return &ValidationError{Field: field, Reason: "must be valid UTF-8 without control characters"}
+	}
+	if v == "." || v == ".." {
+		// In a path, a URL normaliser turns /payments/find/.. into another
+		// endpoint: a lookup would then answer for something else.
+		return &ValidationError{Field: field, Reason: `must not be "." or ".."`}
 	}
 	return nil
 }

@@ -25,10 +25,6 @@ func (c *Client) GetBillingKey(ctx context.Context, customerUID string) (*Billin
 	}
 	var k BillingKey
 	if err := c.do(ctx, &request{method: http.MethodGet, path: "/subscribe/customers/" + pathEscape(customerUID), retry: true}, &k); err != nil {
-		var ae *APIError
-		if errors.As(err, &ae) && ae.StatusCode == http.StatusOK && ae.Code != 0 {
-			ae.notFound = true
-		}
 		return nil, err
 	}
 	return &k, nil
@@ -144,7 +140,8 @@ func (c *Client) IssueBillingKey(ctx context.Context, req *IssueBillingKeyReques
 		CustomerAddr: req.CustomerAddr, CustomerPostcode: req.CustomerPostcode,
 	}
 	var k BillingKey
-	if err := c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/customers/" + pathEscape(req.CustomerUID), body: body}, &k); err != nil {
+	if err := c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/customers/" + pathEscape(req.CustomerUID), body: body,
+		secrets: cardSecrets(req.CardNumber, req.Expiry, req.Birth, req.Pwd2Digit, req.CVC)}, &k); err != nil {
 		return nil, err
 	}
 	return &k, nil

@@ -29,9 +29,22 @@ func moneyFake(t *testing.T, opts ...iamport.Option) (*iamporttest.Server, *iamp
 	srv := iamporttest.NewServer()
 	t.Cleanup(srv.Close)
 	require.NoError(t, srv.RegisterBillingKey("cust_1", "4092-0230-1234-5678"))
-	opts = append([]iamport.Option{iamport.WithSettleWindow(400 * time.Millisecond), iamport.WithTimeout(2 * time.Second)}, opts...)
+	opts = append([]iamport.Option{iamport.WithTimeout(2 * time.Second), iamport.WithSettleWindow(5 * time.Second)}, opts...)
 	return srv, srv.Client(opts...)
 }
+
+// realWaits makes a fake's client wait in real time between lookups, for
+// faults whose delays are real time.
+var realWaits = iamport.WithRetryPolicy(iamport.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}})
 
 func TestMoneyContractOnFake(t *testing.T) {
 	ctx := context.Background()
@@ -60,7 +73,9 @@ func TestMoneyContractOnFake(t *testing.T) {
 
 	// One injected fault each: the outcome the money contract promises, and
 	// never more than one charge in the fake's ledger.
-	fast := []iamport.Option{iamport.WithTimeout(100 * time.Millisecond), iamport.WithSettleWindow(3 * time.Second)}
+	// The fake's client waits on virtual time; these faults take real time,
+	// so their cases wait for real.
+	fast := []iamport.Option{iamport.WithTimeout(100 * time.Millisecond), iamport.WithSettleWindow(3 * time.Second), realWaits}
 	for _, tc := range []struct {
 		name string
 		kind iamporttest.FaultKind

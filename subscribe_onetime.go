@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -141,15 +142,12 @@ func (c *Client) OnetimePayment(ctx context.Context, req *OnetimePaymentRequest)
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	cuid, amount, cur := req.CustomerUID, req.Amount, req.Currency
-	return c.charge(ctx, &charge{
-		path:        "/subscribe/payments/onetime",
-		body:        req.body(),
-		merchantUID: req.MerchantUID,
-		match: func(p *Payment) bool {
-			return (cuid == "" || p.CustomerUID == cuid) && p.Amount == amount && sameCurrency(p.Currency, cur)
-		},
-	})
+	r := *req
+	return c.charge(ctx, OpCharge, &request{method: http.MethodPost, path: "/subscribe/payments/onetime", body: r.body(),
+		secrets: cardSecrets(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)},
+		r.MerchantUID, func(p *Payment) bool {
+			return p.CustomerUID == r.CustomerUID && p.Amount == r.Amount && sameCurrency(p.Currency, r.Currency)
+		})
 }
 
 // RetrySchedule charges a scheduled payment now
@@ -158,27 +156,29 @@ func (c *Client) OnetimePayment(ctx context.Context, req *OnetimePaymentRequest)
 // or one that was revoked.
 //
 // It follows the money contract of AgainPayment. As the call knows no
-// customer or amount, a payment found for the merchant_uid while
-// reconciling is its outcome only when it started after the call began (an
-// earlier failed payment of that schedule is not). It is never resent
-// blindly; calling again after any outcome is safe: Iamport refuses to
-// retry a schedule whose charge is paid, and the call then returns that
-// paid payment (the repeat rule of AgainPayment).
+// customer or amount, any paid payment for the merchant_uid is its outcome
+// (err == nil means the schedule's charge was made once, by this call or an
+// earlier one), and a failed one is its decline unless it certainly started
+// before the call (an earlier failed execution of the schedule is not). It
+// is never resent blindly; calling again after any outcome is safe: Iamport
+// refuses to retry a schedule whose charge is paid, and the call then
+// returns that paid payment (the repeat rule of AgainPayment).
 func (c *Client) RetrySchedule(ctx context.Context, merchantUID string) (*Payment, error) {
 	if err := checkUID("merchant_uid", merchantUID, MaxMerchantUIDLen); err != nil {
 		return nil, err
 	}
-	began := c.cfg.now()
-	return c.charge(ctx, &charge{
-		path:        "/subscribe/payments/schedule/" + pathEscape(merchantUID) + "/retry",
-		merchantUID: merchantUID,
-		match: func(p *Payment) bool {
-			return !p.StartedAt.Before(c.serverSince(began))
-		},
-		// Refused because the schedule's charge is already paid: that
-		// payment is the answer to a repeat after an unknown outcome.
-		repeat: func(*Payment) bool { return true },
-	})
+	return c.charge(ctx, OpScheduleRetry, &request{method: http.MethodPost, path: "/subscribe/payments/schedule/" + pathEscape(merchantUID) + "/retry"},
+		merchantUID, func(*Payment) bool { return true })
+}
+
+// cardSecrets are the values of card data that must not reach an error or
+// a log line, even if a server echoes them.
+func cardSecrets(number, expiry, birth, pwd2, cvc string) []string {
+	out := []string{number, wireCardNumber(number), expiry, birth, pwd2, cvc}
+	if d, ok := cardDigits(number); ok {
+		out = append(out, d)
+	}
+	return out
 }
 
 // ---- card data: validation, wire form, masking ----

@@ -89,8 +89,8 @@ func TestOnetimePaymentReconcilesWithMatch(t *testing.T) {
 		wantErr     error
 	}{
 		{"same customer and amount: paid", "cust_1", 10.5, nil},
-		{"another customer: not this charge", "cust_2", 10.5, ErrNotCharged},
-		{"another amount: not this charge", "cust_1", 11, ErrNotCharged},
+		{"another customer: not this charge, never absence", "cust_2", 10.5, ErrOutcomeUnknown},
+		{"another amount: not this charge, never absence", "cust_1", 11, ErrOutcomeUnknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -168,7 +168,7 @@ func TestRetrySchedule(t *testing.T) {
 		wantErr error
 	}{
 		{"lost answer, new payment found: paid", 0, "paid", nil},
-		{"lost answer, only an earlier paid payment: not this call's", -time.Hour, "paid", ErrNotCharged},
+		{"lost answer, the schedule already paid earlier: its payment (the repeat rule)", -time.Hour, "paid", nil},
 		{"lost answer, earlier failed attempt: not this call's", -time.Hour, "failed", ErrNotCharged},
 		{"lost answer, new failed payment: declined", 0, "failed", &PaymentFailedError{}},
 	} {

@@ -156,20 +156,6 @@ func (c *Client) SchedulePayments(ctx context.Context, req *ScheduleRequest) ([]
 	return got, nil
 }
 
-// isRefusal says whether err is Iamport's definite "no": an answer with a
-// non-zero code or a 4xx other than 401 and 429 (nothing that a resend or a
-// fresh token would change).
-func isRefusal(err error) bool {
-	var ae *APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	if ae.StatusCode >= 200 && ae.StatusCode < 300 {
-		return ae.Code != 0
-	}
-	return ae.StatusCode >= 400 && ae.StatusCode < 500 && ae.StatusCode != http.StatusUnauthorized && ae.StatusCode != http.StatusTooManyRequests
-}
-
 func nonNil[T any](in []*T) []*T {
 	out := make([]*T, 0, len(in))
 	for _, v := range in {
@@ -229,10 +215,6 @@ func (c *Client) UnschedulePayments(ctx context.Context, req *UnscheduleRequest)
 	}
 	if !isRefusal(err) {
 		return nil, err
-	}
-	var ae *APIError
-	if errors.As(err, &ae) && ae.StatusCode == http.StatusOK {
-		ae.notFound = true // "nothing to revoke"
 	}
 	if len(ids) == 0 {
 		return nil, err

@@ -132,7 +132,7 @@ func TestAgainPaymentReconciles(t *testing.T) {
 		{"slow pg: ready throughout", eof, ready, wantUnknown},
 		{"declined, reply dropped", eof, failedNow, wantDeclined},
 		{"only an earlier failed attempt", status5xx, failedEarlier, wantNotCharged},
-		{"another charge's payment under the uid", eof, otherAmount, wantNotCharged},
+		{"another charge's payment under the uid: not evidence", eof, otherAmount, wantUnknown},
 		{"not found, then unreachable at the end", eof, seq(notFound, notFound, down), wantUnknown},
 		{"charge answered ready, then paid", ready, seq(ready, paid), wantPaid},
 	}

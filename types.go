@@ -2,6 +2,7 @@ package iamport
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -44,7 +45,7 @@ type Payment struct {
 	CardPublisherName string          `json:"card_publisher_name"`
 	CardQuota         int             `json:"card_quota"`
 	CardNumber        string          `json:"card_number"` // masked by Iamport
-	CardType          *int            `json:"card_type"`   // 0 credit, 1 check; nil where the PG does not say (JTNet)
+	CardType          *int            `json:"-"`           // card_type: 0 credit, 1 check; nil where the PG does not say (JTNet)
 	VbankCode         string          `json:"vbank_code"`
 	VbankName         string          `json:"vbank_name"`
 	VbankNum          string          `json:"vbank_num"`
@@ -60,7 +61,7 @@ type Payment struct {
 	BuyerTel          string          `json:"buyer_tel"`
 	BuyerAddr         string          `json:"buyer_addr"`
 	BuyerPostcode     string          `json:"buyer_postcode"`
-	CustomData        string          `json:"custom_data"`
+	CustomData        string          `json:"-"` // custom_data: its text when a string, else the JSON text of the value
 	UserAgent         string          `json:"user_agent"`
 	Status            PaymentStatus   `json:"status"`
 	StartedAt         time.Time       `json:"-"` // started_at
@@ -121,7 +122,8 @@ type wireDeposit struct {
 type paymentAlias Payment
 
 // paymentWireFields are the fields of the API's Payment whose wire form
-// differs from Payment's.
+// differs from Payment's: field-level codecs that take any JSON shape and
+// are converted (and, for money, checked) afterwards.
 type paymentWireFields struct {
 	Amount         wire.Number   `json:"amount"`
 	CancelAmount   wire.Number   `json:"cancel_amount"`
@@ -131,48 +133,73 @@ type paymentWireFields struct {
 	PaidAt         wire.Number   `json:"paid_at"`
 	FailedAt       wire.Number   `json:"failed_at"`
 	CancelledAt    wire.Number   `json:"cancelled_at"`
+	CustomData     wire.Text     `json:"custom_data"`
+	CardType       wire.Number   `json:"card_type"`
 	CancelHistory  []wireCancel  `json:"cancel_history"`
 	DepositHistory []wireDeposit `json:"deposit_history"`
 }
 
-// wirePayment is Payment's JSON with the wire fields, filling *paymentAlias.
-type wirePayment struct {
-	*paymentAlias
-	paymentWireFields
-}
-
-// paymentWire is the API's Payment as the SDK's own responses decode it:
-// encoding/json's plain struct path, with no UnmarshalJSON of its own, so
-// decoding it costs no extra passes over the bytes (a type with
-// UnmarshalJSON costs the enclosing decoder a skip, then json.Unmarshal a
-// validation pass, before its decode). payment converts it.
+// paymentWire is the API's Payment as the SDK decodes it: encoding/json's
+// plain struct path (no UnmarshalJSON of its own, so decoding it inside the
+// envelope is one pass), then toPayment converts it.
 type paymentWire struct {
 	paymentAlias
 	paymentWireFields
 }
 
-// payment fills p from w.
-func (w *paymentWire) payment(p *Payment) error {
-	*p = Payment(w.paymentAlias)
-	return w.paymentWireFields.finish(p)
+// toPayment converts w.
+func (w *paymentWire) toPayment() (*Payment, error) {
+	p := Payment(w.paymentAlias)
+	if err := w.paymentWireFields.finish(&p); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // UnmarshalJSON decodes the API's Payment: amounts exactly into the
-// currency's minor unit, UNIX seconds into time.Time. Unknown fields are
-// ignored; an amount that does not fit the currency is an error naming it.
+// currency's minor unit (a JSON number or a string holding one), UNIX
+// seconds into time.Time. Unknown fields are ignored, and a field that
+// carries no money and arrives in another shape is left zero; an amount
+// that is not an exact amount of the currency is an error naming it.
 func (p *Payment) UnmarshalJSON(b []byte) error {
-	*p = Payment{}
-	w := wirePayment{paymentAlias: (*paymentAlias)(p)}
-	if err := json.Unmarshal(b, &w); err != nil {
+	var w paymentWire
+	if err := unmarshalTolerant(b, &w); err != nil {
 		return fmt.Errorf("payment: %w", err)
 	}
-	return w.paymentWireFields.finish(p)
+	q, err := w.toPayment()
+	if err != nil {
+		return fmt.Errorf("payment: %w", err)
+	}
+	*p = *q
+	return nil
+}
+
+// unmarshalTolerant is json.Unmarshal that leaves a scalar field of the
+// wrong JSON type zero instead of failing (encoding/json goes on decoding
+// the rest, and reports the first such field): the API adds and reshapes
+// fields, and one odd field must not lose a payment.
+func unmarshalTolerant(b []byte, v any) error {
+	err := json.Unmarshal(b, v)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" && te.Type != nil {
+		switch te.Type.Kind().String() {
+		case "struct", "slice", "array", "map":
+			return err
+		}
+		return nil
+	}
+	return err
 }
 
 // finish converts the wire fields into p, whose other fields are decoded.
 func (w *paymentWireFields) finish(p *Payment) error {
 	if string(p.Promotion) == "null" {
 		p.Promotion = nil
+	}
+	p.CustomData = string(w.CustomData)
+	p.CardType = nil
+	if v, err := strconv.Atoi(string(w.CardType)); err == nil {
+		p.CardType = &v
 	}
 	var err error
 	if p.Amount, err = toMinor("amount", w.Amount, p.Currency); err != nil {
@@ -181,28 +208,16 @@ func (w *paymentWireFields) finish(p *Payment) error {
 	if p.CancelAmount, err = toMinor("cancel_amount", w.CancelAmount, p.Currency); err != nil {
 		return err
 	}
-	for _, f := range []struct {
-		name string
-		n    wire.Number
-		t    *time.Time
-	}{
-		{"vbank_date", w.VbankDate, &p.VbankDate}, {"vbank_issued_at", w.VbankIssuedAt, &p.VbankIssuedAt},
-		{"started_at", w.StartedAt, &p.StartedAt}, {"paid_at", w.PaidAt, &p.PaidAt},
-		{"failed_at", w.FailedAt, &p.FailedAt}, {"cancelled_at", w.CancelledAt, &p.CancelledAt},
-	} {
-		if *f.t, err = toTime(f.name, f.n); err != nil {
-			return err
-		}
-	}
+	p.VbankDate, p.VbankIssuedAt = toTime(w.VbankDate), toTime(w.VbankIssuedAt)
+	p.StartedAt, p.PaidAt = toTime(w.StartedAt), toTime(w.PaidAt)
+	p.FailedAt, p.CancelledAt = toTime(w.FailedAt), toTime(w.CancelledAt)
 	p.CancelHistory = nil
 	for i, c := range w.CancelHistory {
 		pc := c.PaymentCancel
 		if pc.Amount, err = toMinor(fmt.Sprintf("cancel_history[%d].amount", i), c.Amount, p.Currency); err != nil {
 			return err
 		}
-		if pc.CancelledAt, err = toTime(fmt.Sprintf("cancel_history[%d].cancelled_at", i), c.CancelledAt); err != nil {
-			return err
-		}
+		pc.CancelledAt = toTime(c.CancelledAt)
 		p.CancelHistory = append(p.CancelHistory, pc)
 	}
 	p.DepositHistory = nil
@@ -211,18 +226,22 @@ func (w *paymentWireFields) finish(p *Payment) error {
 		if vd.Amount, err = toMinor(fmt.Sprintf("deposit_history[%d].amount", i), d.Amount, p.Currency); err != nil {
 			return err
 		}
-		if vd.DepositedAt, err = toTime(fmt.Sprintf("deposit_history[%d].deposited_at", i), d.DepositedAt); err != nil {
-			return err
-		}
+		vd.DepositedAt = toTime(d.DepositedAt)
 		p.DepositHistory = append(p.DepositHistory, vd)
 	}
 	return nil
 }
 
+// wirePaymentOut is Payment's JSON as MarshalJSON writes it.
+type wirePaymentOut struct {
+	*paymentAlias
+	paymentWireFields
+}
+
 // MarshalJSON writes the API's wire form (amounts as decimal numbers in the
 // currency's major unit, times as UNIX seconds), the inverse of UnmarshalJSON.
 func (p Payment) MarshalJSON() ([]byte, error) {
-	w := wirePayment{paymentAlias: (*paymentAlias)(&p), paymentWireFields: paymentWireFields{
+	w := wirePaymentOut{paymentAlias: (*paymentAlias)(&p), paymentWireFields: paymentWireFields{
 		Amount:        wire.Number(wire.FromMinor(p.Amount, p.Currency)),
 		CancelAmount:  wire.Number(wire.FromMinor(p.CancelAmount, p.Currency)),
 		VbankDate:     unixNumber(p.VbankDate),
@@ -231,7 +250,12 @@ func (p Payment) MarshalJSON() ([]byte, error) {
 		PaidAt:        unixNumber(p.PaidAt),
 		FailedAt:      unixNumber(p.FailedAt),
 		CancelledAt:   unixNumber(p.CancelledAt),
+		CustomData:    wire.Text(p.CustomData),
+		CardType:      "null",
 	}}
+	if p.CardType != nil {
+		w.paymentWireFields.CardType = wire.Number(strconv.Itoa(*p.CardType))
+	}
 	wf := &w.paymentWireFields
 	wf.CancelHistory = []wireCancel{}
 	for _, c := range p.CancelHistory {
@@ -243,12 +267,14 @@ func (p Payment) MarshalJSON() ([]byte, error) {
 	return json.Marshal(w)
 }
 
-func toTime(field string, n wire.Number) (time.Time, error) {
+// toTime reads UNIX seconds; a time in any other shape carries no money
+// and is left zero.
+func toTime(n wire.Number) time.Time {
 	t, err := wire.ToTime(n)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%s: %w", field, err)
+		return time.Time{}
 	}
-	return t, nil
+	return t
 }
 
 func unixNumber(t time.Time) wire.Number { return wire.Number(strconv.FormatInt(wire.Seconds(t), 10)) }
@@ -298,15 +324,11 @@ type wireBillingKey struct {
 func (k *BillingKey) UnmarshalJSON(b []byte) error {
 	*k = BillingKey{}
 	w := wireBillingKey{billingKeyAlias: (*billingKeyAlias)(k)}
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := unmarshalTolerant(b, &w); err != nil {
 		return fmt.Errorf("billing key: %w", err)
 	}
-	var err error
-	if k.Inserted, err = toTime("inserted", w.Inserted); err != nil {
-		return err
-	}
-	k.Updated, err = toTime("updated", w.Updated)
-	return err
+	k.Inserted, k.Updated = toTime(w.Inserted), toTime(w.Updated)
+	return nil
 }
 
 // MarshalJSON writes the API's wire form.
@@ -361,21 +383,15 @@ type wireSchedule struct {
 func (s *Schedule) UnmarshalJSON(b []byte) error {
 	*s = Schedule{}
 	w := wireSchedule{scheduleAlias: (*scheduleAlias)(s)}
-	if err := json.Unmarshal(b, &w); err != nil {
+	if err := unmarshalTolerant(b, &w); err != nil {
 		return fmt.Errorf("schedule: %w", err)
 	}
 	var err error
 	if s.Amount, err = toMinor("amount", w.Amount, s.Currency); err != nil {
 		return err
 	}
-	if s.ScheduleAt, err = toTime("schedule_at", w.ScheduleAt); err != nil {
-		return err
-	}
-	if s.ExecutedAt, err = toTime("executed_at", w.ExecutedAt); err != nil {
-		return err
-	}
-	s.RevokedAt, err = toTime("revoked_at", w.RevokedAt)
-	return err
+	s.ScheduleAt, s.ExecutedAt, s.RevokedAt = toTime(w.ScheduleAt), toTime(w.ExecutedAt), toTime(w.RevokedAt)
+	return nil
 }
 
 // MarshalJSON writes the API's wire form.

@@ -2,8 +2,11 @@ package iamport
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,9 +43,8 @@ func TestPaymentMoneyAndTimes(t *testing.T) {
 
 func TestPaymentDecodeErrorsNameTheField(t *testing.T) {
 	for field, raw := range map[string]string{
-		"amount":                   `{"amount":"1004"}`,
+		"amount":                   `{"amount":"ten"}`,
 		"cancel_amount":            `{"amount":1004,"cancel_amount":1.5}`,
-		"paid_at":                  `{"amount":1,"paid_at":"yesterday"}`,
 		"cancel_history[0].amount": `{"amount":1,"cancel_history":[{"amount":true}]}`,
 	} {
 		var p Payment
@@ -50,9 +52,35 @@ func TestPaymentDecodeErrorsNameTheField(t *testing.T) {
 		require.Error(t, err, field)
 		assert.Contains(t, err.Error(), field)
 	}
+}
+
+// TestPaymentDecodingTolerates: money fields take a number or a string
+// holding one, exactly; a field that carries no money in another shape is
+// left zero (or kept as text) and never loses the payment.
+func TestPaymentDecodingTolerates(t *testing.T) {
+	for name, tc := range map[string]struct {
+		raw   string
+		check func(t *testing.T, p *Payment)
+	}{
+		"amount as a string":       {`{"amount":"1004","currency":"KRW"}`, func(t *testing.T, p *Payment) { assert.Equal(t, int64(1004), p.Amount) }},
+		"usd amount as a string":   {`{"amount":" 10.50 ","currency":"USD"}`, func(t *testing.T, p *Payment) { assert.Equal(t, int64(1050), p.Amount) }},
+		"custom_data as an object": {`{"amount":1,"custom_data":{"plan":"pro"}}`, func(t *testing.T, p *Payment) { assert.JSONEq(t, `{"plan":"pro"}`, p.CustomData) }},
+		"custom_data as a string":  {`{"amount":1,"custom_data":"{\"plan\":\"pro\"}"}`, func(t *testing.T, p *Payment) { assert.Equal(t, `{"plan":"pro"}`, p.CustomData) }},
+		"status as a number":       {`{"amount":7,"status":5}`, func(t *testing.T, p *Payment) { assert.Equal(t, int64(7), p.Amount); assert.Empty(t, p.Status) }},
+		"card_type as text":        {`{"amount":7,"card_type":"credit","imp_uid":"i"}`, func(t *testing.T, p *Payment) { assert.Nil(t, p.CardType); assert.Equal(t, "i", p.ImpUID) }},
+		"card_quota as a string":   {`{"amount":7,"card_quota":"3","merchant_uid":"m"}`, func(t *testing.T, p *Payment) { assert.Equal(t, "m", p.MerchantUID) }},
+		"paid_at as text":          {`{"amount":7,"paid_at":"yesterday","status":"paid"}`, func(t *testing.T, p *Payment) { assert.True(t, p.PaidAt.IsZero()); assert.True(t, p.IsPaid()) }},
+		"started_at as a string":   {`{"amount":7,"started_at":"1700000000"}`, func(t *testing.T, p *Payment) { assert.Equal(t, int64(1700000000), p.StartedAt.Unix()) }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var p Payment
+			require.NoError(t, json.Unmarshal([]byte(tc.raw), &p))
+			tc.check(t, &p)
+		})
+	}
 	var p Payment
-	assert.Error(t, json.Unmarshal([]byte(`{"status":5}`), &p))
-	assert.Error(t, json.Unmarshal([]byte(`{"card_type":"credit"}`), &p))
+	assert.Error(t, json.Unmarshal([]byte(`{"amount":"10.5","currency":"KRW"}`), &p), "a fractional KRW amount is never rounded")
+	assert.Error(t, json.Unmarshal([]byte(`{"cancel_history":{"amount":1}}`), &p), "a list of money in another shape is an error")
 }
 
 func TestBillingKeyAndScheduleDecode(t *testing.T) {
@@ -93,10 +121,17 @@ func FuzzPaymentUnmarshal(f *testing.F) {
 	})
 }
 
-// TestFastDecodeAgreesWithUnmarshalJSON: the one-pass decoding of a
-// response (fastDecode, paymentWire) gives exactly what Payment's own
-// UnmarshalJSON gives, for every payment payload in testdata.
-func TestFastDecodeAgreesWithUnmarshalJSON(t *testing.T) {
+// TestEnvelopeDecodeAgreesWithUnmarshalJSON: the one-pass decoding of a
+// response (the envelope with paymentWire inside) gives exactly what
+// Payment's own UnmarshalJSON gives, for every payment payload in testdata,
+// alone and in a page.
+func TestEnvelopeDecodeAgreesWithUnmarshalJSON(t *testing.T) {
+	c, err := NewClient("k", "s")
+	require.NoError(t, err)
+	decode := func(body string, out any) error {
+		resp := &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)), ContentLength: -1}
+		return c.decodeResponse(resp, &request{method: "GET", path: "/x"}, out)
+	}
 	for _, name := range []string{"payment_card_cancelled.json", "payment_paypal_usd.json", "payment_vbank_paid.json"} {
 		raw, err := os.ReadFile(filepath.Join("testdata", name))
 		require.NoError(t, err)
@@ -106,19 +141,24 @@ func TestFastDecodeAgreesWithUnmarshalJSON(t *testing.T) {
 		require.NoError(t, json.Unmarshal(raw, &env))
 		var slow Payment
 		require.NoError(t, json.Unmarshal(env.Response, &slow), name)
-		var fast Payment
-		require.True(t, fastDecode(raw, &fast), name)
-		assert.Equal(t, slow, fast, name)
+		var w paymentWire
+		require.NoError(t, decode(string(raw), &w), name)
+		fast, err := w.toPayment()
+		require.NoError(t, err, name)
+		assert.Equal(t, slow, *fast, name)
 
 		var page pageList[Payment]
-		require.True(t, fastDecode([]byte(`{"code":0,"response":{"total":1,"next":0,"list":[`+string(env.Response)+`]}}`), &page), name)
+		require.NoError(t, decode(`{"code":0,"response":{"total":1,"next":0,"list":[`+string(env.Response)+`]}}`, &page), name)
 		require.Len(t, page.List, 1)
 		assert.Equal(t, slow, *page.List[0], name)
 	}
-	var p Payment
-	assert.False(t, fastDecode([]byte(`{"code":1,"response":null}`), &p), "a refusal takes the exact path")
-	assert.False(t, fastDecode([]byte(`{"code":0,"response":null}`), &p), "no response takes the exact path")
-	assert.False(t, fastDecode([]byte(`{"code":0,"response":{"amount":"1"}}`), &p), "a bad field takes the exact path, which names it")
-	var k BillingKey
-	assert.False(t, fastDecode([]byte(`{"code":0}`), &k))
+	var w paymentWire
+	var ae *APIError
+	require.ErrorAs(t, decode(`{"code":1,"message":"no","response":{"amount":{}}}`, &w), &ae, "a refusal is an APIError whatever its response")
+	assert.True(t, ae.FromIamport())
+	var de *DecodeError
+	assert.ErrorAs(t, decode(`{"code":0,"response":null}`, &w), &de, "code 0 without a response")
+	assert.ErrorAs(t, decode(`{"response":{}}`, &w), &de, "no code: not the envelope")
+	assert.ErrorAs(t, decode(`{"code":0,"response":"text"}`, &w), &de, "a response of the wrong shape")
+	assert.ErrorAs(t, decode(`{"code":0,"response":{"imp_uid":"a"`, &w), &de, "truncated")
 }

@@ -17,20 +17,60 @@ import (
 var errNotNumber = errors.New("not a JSON number")
 
 // Number is a JSON value kept as its text ("" for null), to be read as a
-// number by ToMinor or ToTime, which refuse anything but a JSON number
-// (unlike json.Number, a quoted string is refused).
+// number by ToMinor or ToTime. A JSON string that holds a decimal number
+// ("1004", " 10.50 ") is read like that number; anything else (another
+// string, an object, true) is kept as it came, and ToMinor and ToTime refuse
+// it. Its UnmarshalJSON never fails, so that one odd field does not stop
+// the decoding of the others.
 type Number string
 
-// UnmarshalJSON keeps the raw value; ToMinor and ToTime check it.
+// UnmarshalJSON keeps the value; ToMinor and ToTime check it.
 func (n *Number) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
+	switch {
+	case string(b) == "null":
 		*n = ""
-		return nil
+	case len(b) >= 2 && b[0] == '"':
+		var s string
+		if json.Unmarshal(b, &s) == nil {
+			if t := strings.TrimSpace(s); validNumber([]byte(t)) {
+				*n = Number(t)
+				return nil
+			}
+		}
+		*n = Number(b)
+	default:
+		*n = Number(b)
 	}
-	*n = Number(b)
 	return nil
 }
+
+// Text is a JSON value read as text: a string's own text, the JSON text of
+// any other value, "" for null. The API sends custom_data as a string or as
+// the object the merchant gave.
+type Text string
+
+// UnmarshalJSON implements json.Unmarshaler; it never fails.
+func (t *Text) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		*t = ""
+	case len(b) >= 2 && b[0] == '"':
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			*t = Text(b)
+			return nil
+		}
+		*t = Text(s)
+	default:
+		*t = Text(b)
+	}
+	return nil
+}
+
+// MarshalJSON writes the text as a JSON string.
+func (t Text) MarshalJSON() ([]byte, error) { return json.Marshal(string(t)) }
 
 // Valid reports whether n is empty (null) or a JSON number.
 func (n Number) Valid() bool { return n == "" || validNumber([]byte(n)) }

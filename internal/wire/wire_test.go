@@ -63,9 +63,15 @@ func TestFromMinorRoundTrips(t *testing.T) {
 	}
 }
 
-func TestNumberRefusesStrings(t *testing.T) {
+func TestNumberReadsNumericStringsOnly(t *testing.T) {
 	var n Number
-	for _, bad := range []string{`"1004"`, `true`, `{}`, `[1]`} {
+	for in, want := range map[string]int64{`"1004"`: 1004, `" 12 "`: 12, `1004`: 1004} {
+		require.NoError(t, json.Unmarshal([]byte(in), &n))
+		v, err := ToMinor(n, "KRW")
+		require.NoError(t, err, in)
+		assert.Equal(t, want, v, in)
+	}
+	for _, bad := range []string{`"1,004"`, `"ten"`, `""`, `true`, `{}`, `[1]`} {
 		require.NoError(t, json.Unmarshal([]byte(bad), &n))
 		_, err := ToMinor(n, "KRW")
 		assert.Error(t, err, bad)
@@ -86,7 +92,9 @@ func TestUnix(t *testing.T) {
 	assert.True(t, time.Time(u).IsZero())
 	require.NoError(t, json.Unmarshal([]byte(`1700000000`), &u))
 	assert.Equal(t, int64(1700000000), time.Time(u).Unix())
-	assert.Error(t, json.Unmarshal([]byte(`"1700000000"`), &u))
+	require.NoError(t, json.Unmarshal([]byte(`"1700000000"`), &u), "a string holding the seconds")
+	assert.Equal(t, int64(1700000000), time.Time(u).Unix())
+	assert.Error(t, json.Unmarshal([]byte(`"yesterday"`), &u))
 	b, err := json.Marshal(Unix{})
 	require.NoError(t, err)
 	assert.Equal(t, "0", string(b))
