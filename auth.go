@@ -60,12 +60,17 @@ type authTransport struct {
 	tok    *token
 	flight *tokenFlight
 
-	// offsetLo is a lower bound of the server's clock minus the local one
-	// (nanoseconds), from the last getToken: its "now" was read before the
-	// answer arrived, so now − (local time of the answer) cannot exceed the
-	// true offset, however slow the call was. offsetKnown says it is set.
-	offsetLo    atomic.Int64
-	offsetKnown atomic.Bool
+	// clockRef is from the last getToken: the server's "now" and the local
+	// instant its answer arrived. The server read "now" before answering, so
+	// at any later local instant t the server's clock reads at least
+	// now + (t − received), however slow the call was (the difference is
+	// taken on the local monotonic clock).
+	clockRef atomic.Pointer[clockRef]
+}
+
+type clockRef struct {
+	serverNow time.Time // getToken's now (whole seconds, cut down)
+	received  time.Time // local, with its monotonic reading
 }
 
 func newAuthTransport(c *Client, base http.RoundTripper) *authTransport {
@@ -145,10 +150,11 @@ func (t *authTransport) current() string {
 // serverLowerBound is the earliest the server's clock can have read at the
 // local instant at; ok is false before any getToken.
 func (t *authTransport) serverLowerBound(at time.Time) (time.Time, bool) {
-	if !t.offsetKnown.Load() {
+	ref := t.clockRef.Load()
+	if ref == nil {
 		return time.Time{}, false
 	}
-	return at.Add(time.Duration(t.offsetLo.Load())), true
+	return ref.serverNow.Add(at.Sub(ref.received)), true
 }
 
 func (t *authTransport) forAPI(u *url.URL) bool {
@@ -283,8 +289,7 @@ func (t *authTransport) accept(tr tokenResponse, sent, received time.Time, prev 
 		return nil, &DecodeError{Method: r.method, Path: r.path, StatusCode: http.StatusOK,
 			Err: fmt.Errorf("token response without a token or a positive lifetime (now %d, expired_at %d)", tr.Now, tr.ExpiredAt)}
 	}
-	t.offsetLo.Store(int64(time.Unix(tr.Now, 0).Sub(received)))
-	t.offsetKnown.Store(true)
+	t.clockRef.Store(&clockRef{serverNow: time.Unix(tr.Now, 0), received: received})
 	tok := &token{value: tr.AccessToken, expiry: sent.Add(life)}
 	early := refreshEarly
 	if prev != nil && prev.value == tok.value && !tok.expiry.After(prev.expiry.Add(2*time.Second)) {

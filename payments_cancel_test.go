@@ -22,13 +22,17 @@ func cancelledJSON(impUID string, amount, cancelled int64, history ...int64) map
 		p["status"] = "cancelled"
 	}
 	var hist []any
-	at := time.Now().Unix() - int64(len(history))
+	at := cancelBase - int64(len(history))
 	for i, a := range history {
 		hist = append(hist, map[string]any{"pg_tid": "c", "amount": a, "cancelled_at": at + int64(i), "reason": "r", "cancellation_id": "x", "receipt_url": ""})
 	}
 	p["cancel_history"] = hist
 	return p
 }
+
+// cancelBase dates the cancel histories of cancelledJSON: the same for
+// every call, as a real payment's history is.
+var cancelBase = time.Now().Unix()
 
 func ptr[T any](v T) *T { return &v }
 

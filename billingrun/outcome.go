@@ -30,13 +30,19 @@ const (
 	// Invalid: refused before any request was sent: a *iamport.ValidationError,
 	// a Charge the runner cannot derive a merchant_uid for, or ErrDuplicate.
 	Invalid
+	// Refunded: the merchant_uid was already paid, by an earlier run, and
+	// has been cancelled (refunded, in whole or in part) since: the SDK
+	// returned that payment with status "cancelled". Nothing was taken now,
+	// and charging again under a new merchant_uid is the merchant's decision.
+	// Result.Payment is the payment.
+	Refunded
 )
 
 // Outcomes lists every Outcome, in the order Summary reports them.
-var Outcomes = []Outcome{Paid, Declined, NotCharged, Unknown, Invalid}
+var Outcomes = []Outcome{Paid, Refunded, Declined, NotCharged, Unknown, Invalid}
 
-// String returns the outcome's name ("paid", "declined", "not_charged",
-// "unknown", "invalid").
+// String returns the outcome's name ("paid", "refunded", "declined",
+// "not_charged", "unknown", "invalid").
 func (o Outcome) String() string {
 	switch o {
 	case Paid:
@@ -49,6 +55,8 @@ func (o Outcome) String() string {
 		return "unknown"
 	case Invalid:
 		return "invalid"
+	case Refunded:
+		return "refunded"
 	}
 	return fmt.Sprintf("Outcome(%d)", int(o))
 }
@@ -68,6 +76,8 @@ var ErrDuplicate = errors.New("billingrun: duplicate customer_uid and period in 
 // contract:
 //
 //   - err == nil and p.IsPaid() → Paid
+//   - err == nil and p.Status is cancelled → Refunded (already paid earlier,
+//     refunded since)
 //   - errors.Is(err, iamport.ErrOutcomeUnknown) → Unknown (checked first)
 //   - *iamport.PaymentFailedError → Declined
 //   - *iamport.ValidationError → Invalid
@@ -86,6 +96,9 @@ func classify(p *iamport.Payment, err error) (Outcome, *iamport.Payment, error) 
 	if err == nil {
 		if p.IsPaid() {
 			return Paid, p, nil
+		}
+		if p != nil && p.Status == iamport.PaymentCancelled {
+			return Refunded, p, nil
 		}
 		if p == nil {
 			return Unknown, nil, fmt.Errorf("%w: no payment", ErrUnexpectedStatus)

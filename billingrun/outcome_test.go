@@ -25,7 +25,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{"paid", paid, nil, billingrun.Paid},
 		{"nil error, ready payment", &iamport.Payment{Status: iamport.PaymentReady}, nil, billingrun.Unknown},
-		{"nil error, cancelled payment", &iamport.Payment{Status: iamport.PaymentCancelled}, nil, billingrun.Unknown},
+		{"nil error, cancelled payment: already paid, refunded since", &iamport.Payment{Status: iamport.PaymentCancelled}, nil, billingrun.Refunded},
 		{"nil error, nil payment", nil, nil, billingrun.Unknown},
 		{"declined", nil, &iamport.PaymentFailedError{Payment: failed}, billingrun.Declined},
 		{"declined, wrapped", nil, fmt.Errorf("charging: %w", &iamport.PaymentFailedError{Payment: failed}), billingrun.Declined},
@@ -58,6 +58,6 @@ func TestOutcomeZeroValueIsUnknown(t *testing.T) {
 	for _, o := range billingrun.Outcomes {
 		names[o.String()] = true
 	}
-	assert.Len(t, names, 5)
+	assert.Len(t, names, 6)
 	assert.Equal(t, "not_charged", billingrun.NotCharged.String())
 }

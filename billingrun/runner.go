@@ -105,7 +105,7 @@ type Summary struct {
 	// instead and leaves this 0.
 	NotStarted int
 	// Per-outcome counts and amounts.
-	Paid, Declined, NotCharged, Unknown, Invalid Tally
+	Paid, Refunded, Declined, NotCharged, Unknown, Invalid Tally
 	// Duration is the run's wall time.
 	Duration time.Duration
 }
@@ -122,6 +122,8 @@ func (s *Summary) tally(o Outcome) *Tally {
 	switch o {
 	case Paid:
 		return &s.Paid
+	case Refunded:
+		return &s.Refunded
 	case Declined:
 		return &s.Declined
 	case NotCharged:

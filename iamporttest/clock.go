@@ -75,3 +75,18 @@ func (c *Clock) unsubscribe(id int) {
 	defer c.mu.Unlock()
 	delete(c.subs, id)
 }
+
+// after returns a channel that is closed once the clock reads t or later,
+// and a func that releases it.
+func (c *Clock) after(t time.Time) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	check := func() {
+		if !c.Now().Before(t) {
+			once.Do(func() { close(ch) })
+		}
+	}
+	id := c.subscribe(check)
+	check()
+	return ch, func() { c.unsubscribe(id) }
+}

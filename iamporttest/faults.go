@@ -21,13 +21,15 @@ const (
 	Fault5xxAfterCommit
 	// FaultHTML502 answers an nginx-like HTML 502 page; nothing is recorded.
 	FaultHTML502
-	// FaultDelay waits Delay (real time), then processes and commits the
-	// request normally, even if the client went away meanwhile.
+	// FaultDelay waits Delay, then processes and commits the request
+	// normally, even if the client went away meanwhile. Delay passes on the
+	// server's Clock (moved by the test or by an iamporttest client's waits)
+	// or in real time, whichever is first.
 	FaultDelay
 	// FaultSlowPG (charge routes only) records the payment "ready" at once and
-	// answers only after Delay (real time), when the payment becomes paid or
-	// failed; lookups meanwhile see "ready". The charge completes even if the
-	// client went away.
+	// answers only after Delay (as for FaultDelay), when the payment becomes
+	// paid or failed; lookups meanwhile see "ready". The charge completes
+	// even if the client went away.
 	FaultSlowPG
 )
 
@@ -67,7 +69,8 @@ type Fault struct {
 	MerchantUID string
 	// Times is how many requests the fault hits: 0 means 1, -1 means forever.
 	Times int
-	// Delay is the real-time delay of FaultDelay and FaultSlowPG.
+	// Delay is the delay of FaultDelay and FaultSlowPG: on the server's
+	// Clock, or in real time, whichever passes first.
 	Delay time.Duration
 }
 

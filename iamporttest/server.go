@@ -191,6 +191,25 @@ func (s *Server) sleep(d time.Duration) {
 	}
 }
 
+// faultSleep waits d for FaultDelay and FaultSlowPG: until the server's
+// Clock has moved d forward (by Advance, Set, or an iamporttest client's
+// waits) or d of real time has passed, whichever comes first, or until the
+// server closes.
+func (s *Server) faultSleep(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	moved, release := s.clock.after(s.clock.Now().Add(d))
+	defer release()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-moved:
+	case <-t.C:
+	case <-s.closing:
+	}
+}
+
 // ---- plumbing ----
 
 type reply struct {
@@ -334,7 +353,7 @@ func (s *Server) wrap(route string, fn handlerFunc) http.Handler {
 			_, _ = io.WriteString(w, html502)
 			return
 		case FaultDelay:
-			s.sleep(f.Delay)
+			s.faultSleep(f.Delay)
 		case FaultSlowPG:
 			if isChargeRoute(route) {
 				rc.slow = f.Delay

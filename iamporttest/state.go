@@ -569,7 +569,7 @@ func (s *Server) settleLocked(p *payment, notifyFailed bool) {
 func (s *Server) finishCharge(rc *reqCtx, p *payment, notifyFailed bool, after func(*payment)) reply {
 	if rc != nil && rc.slow > 0 {
 		s.mu.Unlock()
-		s.sleep(rc.slow)
+		s.faultSleep(rc.slow)
 		s.mu.Lock()
 	}
 	s.settleLocked(p, notifyFailed)
