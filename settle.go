@@ -87,6 +87,11 @@ func (c *Client) run(ctx context.Context, w *write) (*Payment, error) {
 	}
 	var tr sendTrace
 	w.req.trace, w.req.money = &tr, true
+	if w.req.body == nil {
+		// net/http resends a POST without a body on its own (after an
+		// HTTP/2 stream reset): give it one, so that it cannot.
+		w.req.body = struct{}{}
+	}
 	var pw paymentWire
 	err := c.do(ctx, w.req, &pw)
 	if err == nil {
@@ -189,15 +194,21 @@ func (c *Client) settle(ctx context.Context, w *write, tr *sendTrace, cause erro
 	}
 }
 
+// clockMargin is how far, beyond what the getToken round trip bounds, the
+// server's clocks may disagree (its getToken "now" and its payments'
+// started_at come from different machines).
+const clockMargin = 5 * time.Second
+
 // certainlyBefore says whether a payment that started at startedAt (server
 // clock, whole seconds) began before the local instant at, whatever the
 // latency of the getToken that measured the clocks' offset: started_at + 1 s
-// (it is cut to the second) is not after the earliest the server's clock
-// can have read at that instant. Without a measured offset it says false.
+// (it is cut to the second) + clockMargin is not after the earliest the
+// server's clock can have read at that instant. Without a measured offset
+// it says false.
 func (c *Client) certainlyBefore(startedAt, at time.Time) bool {
 	lo, ok := c.auth.serverLowerBound(at)
 	if !ok || startedAt.IsZero() {
 		return false
 	}
-	return !startedAt.Add(time.Second).After(lo)
+	return !startedAt.Add(time.Second + clockMargin).After(lo)
 }

@@ -149,7 +149,7 @@ func TestRetrySchedule(t *testing.T) {
 		r := log.all()[0]
 		assert.Equal(t, http.MethodPost, r.Method)
 		assert.Equal(t, "/subscribe/payments/schedule/sub%2F06/retry", r.Path)
-		assert.Empty(t, r.Body)
+		assert.Equal(t, "{}", string(r.Body), "an empty JSON object: a POST with a body net/http cannot resend by itself")
 		assert.Equal(t, "Bearer "+testToken, r.Auth)
 	})
 	t.Run("declined", func(t *testing.T) {
