@@ -91,11 +91,19 @@ func TestIssueBillingKeyRefusedCard(t *testing.T) {
 
 func TestCardRequestsAreMasked(t *testing.T) {
 	t.Parallel()
-	ik := *issueReq()
-	ik.CVC = "987"
-	ot := OnetimePaymentRequest{MerchantUID: "m_1", Amount: 1000, CardNumber: "4092-0230-1234-5678", Expiry: "2028-12",
-		Birth: "880101", Pwd2Digit: "12", CVC: "987", CustomerUID: "cust_1"}
-	secrets := []string{"4092023012345678", "4092-0230", "0230", "2028", "880101", `"12"`, "987"}
+	// Values that cannot occur by chance in the output (no time attribute,
+	// no digits elsewhere that could form them).
+	const card, first6, last4 = "5409-2638-1052-7716", "540926", "7716"
+	ik := IssueBillingKeyRequest{CustomerUID: "cust/1 kim", CardNumber: card, Expiry: "2089-06", Birth: "830512", Pwd2Digit: "47", CVC: "913"}
+	ot := OnetimePaymentRequest{MerchantUID: "m_one", Amount: 1000, CardNumber: card, Expiry: "2089-06",
+		Birth: "830512", Pwd2Digit: "47", CVC: "913", CustomerUID: "cust_one"}
+	secrets := []string{"5409263810527716", "5409-2638", "2638-1052", "381052", "1052", "2089", "830512", "47", "913"}
+	noTime := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}
 	for _, v := range []any{ik, &ik, ot, &ot} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
 			out := fmt.Sprintf(verb, v)
@@ -103,16 +111,21 @@ func TestCardRequestsAreMasked(t *testing.T) {
 				assert.NotContains(t, out, s, "%s of %T", verb, v)
 			}
 		}
-		assert.Contains(t, fmt.Sprint(v), "5678", "the last four digits identify the card")
+		assert.Contains(t, fmt.Sprint(v), first6+"******"+last4, "masked as Iamport masks")
 		var buf bytes.Buffer
-		l := slog.New(slog.NewJSONHandler(&buf, nil))
-		l.Info("charging", "req", v)
-		for _, s := range secrets {
-			assert.NotContains(t, buf.String(), s)
+		l := slog.New(slog.NewJSONHandler(&buf, noTime))
+		l.Info("charging", "req", v, "reqs", []any{v})
+		js, err := json.Marshal(v)
+		require.NoError(t, err)
+		for _, out := range []string{buf.String(), string(js)} {
+			for _, s := range secrets {
+				assert.NotContains(t, out, s)
+			}
+			assert.Contains(t, out, first6+"******"+last4)
+			assert.Contains(t, out, `"expiry":"[redacted]"`)
 		}
-		assert.Contains(t, buf.String(), "************5678")
 	}
-	assert.Contains(t, ot.String(), `MerchantUID: "m_1"`)
+	assert.Contains(t, ot.String(), `MerchantUID: "m_one"`)
 	assert.Contains(t, ik.String(), `CustomerUID: "cust/1 kim"`)
 }
 

@@ -2,12 +2,8 @@ package iamport
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -15,9 +11,12 @@ import (
 // (POST /subscribe/payments/onetime). With CustomerUID set, the card is also
 // stored as that billing key. Amounts are in Currency's minor unit.
 //
-// It carries card data: its String, GoString, Format and LogValue methods
-// mask them, so fmt (every verb) and log/slog never print the card number
-// (only its last four digits), the expiry, birth, pwd_2digit or CVC.
+// It carries card data: its String, GoString, Format, LogValue and
+// MarshalJSON methods mask them, so fmt (every verb), log/slog and
+// encoding/json never print the card number (at most its first 6 and last 4
+// digits), the expiry, birth, pwd_2digit or CVC. A request held by value in
+// an unexported struct field is not covered (see redact.go): hold it by
+// pointer there.
 type OnetimePaymentRequest struct {
 	MerchantUID string // required, ≤ 40 characters: the idempotency key of this charge
 	Amount      int64  // required, > 0
@@ -91,35 +90,6 @@ func (r *OnetimePaymentRequest) body() *onetimeBody {
 			CustomData: r.CustomData, NoticeURL: r.NoticeURL, BrowserIP: r.BrowserIP, ProductType: r.ProductType, PromotionID: r.PromotionID,
 		}.money(r.Amount, r.TaxFree, r.VatAmount, r.Currency),
 	}
-}
-
-// String describes the request with its card data masked.
-func (r OnetimePaymentRequest) String() string {
-	var b strings.Builder
-	b.WriteString("iamport.OnetimePaymentRequest{MerchantUID: ")
-	b.WriteString(strconv.Quote(r.MerchantUID))
-	fmt.Fprintf(&b, ", Amount: %d, Currency: %q, CustomerUID: %q, PG: %q, Name: %q", r.Amount, r.Currency, r.CustomerUID, r.PG, r.Name)
-	writeCard(&b, r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)
-	b.WriteString("}")
-	return b.String()
-}
-
-// GoString is String: %#v never shows card data.
-func (r OnetimePaymentRequest) GoString() string { return r.String() }
-
-// Format makes every fmt verb print String, card data masked.
-func (r OnetimePaymentRequest) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
-
-// LogValue is what log/slog records: the charge's identifiers and amount,
-// card data masked.
-func (r OnetimePaymentRequest) LogValue() slog.Value {
-	return slog.GroupValue(append([]slog.Attr{
-		slog.String("merchant_uid", r.MerchantUID),
-		slog.Int64("amount", r.Amount),
-		slog.String("currency", r.Currency),
-		slog.String("customer_uid", r.CustomerUID),
-		slog.String("pg", r.PG),
-	}, cardAttrs(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)...)...)
 }
 
 // OnetimePayment charges card data without a stored billing key (a key-in
@@ -236,45 +206,3 @@ func wireCardNumber(number string) string {
 	}
 	return d[0:4] + "-" + d[4:8] + "-" + d[8:12] + "-" + d[12:16]
 }
-
-// maskCardNumber shows at most the last four digits of a card number.
-func maskCardNumber(number string) string {
-	if number == "" {
-		return ""
-	}
-	d, ok := cardDigits(number)
-	if !ok || len(d) < 13 {
-		return "[redacted]"
-	}
-	return strings.Repeat("*", len(d)-4) + d[len(d)-4:]
-}
-
-func redacted(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "[redacted]"
-}
-
-func writeCard(b *strings.Builder, number, expiry, birth, pwd2, cvc string) {
-	fmt.Fprintf(b, ", CardNumber: %q, Expiry: %q, Birth: %q, Pwd2Digit: %q, CVC: %q",
-		maskCardNumber(number), redacted(expiry), redacted(birth), redacted(pwd2), redacted(cvc))
-}
-
-func cardAttrs(number, expiry, birth, pwd2, cvc string) []slog.Attr {
-	return []slog.Attr{
-		slog.String("card_number", maskCardNumber(number)),
-		slog.String("expiry", redacted(expiry)),
-		slog.String("birth", redacted(birth)),
-		slog.String("pwd_2digit", redacted(pwd2)),
-		slog.String("cvc", redacted(cvc)),
-	}
-}
-
-// compile-time checks that the masking interfaces are implemented.
-var (
-	_ fmt.Stringer   = OnetimePaymentRequest{}
-	_ fmt.GoStringer = OnetimePaymentRequest{}
-	_ fmt.Formatter  = OnetimePaymentRequest{}
-	_ slog.LogValuer = OnetimePaymentRequest{}
-)

@@ -8,12 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 )
 
 // MaxWebhookBody is the largest webhook body ParseWebhook and WebhookHandler
@@ -181,6 +179,7 @@ type WebhookOption func(*webhookConfig)
 
 type webhookConfig struct {
 	allowed     []netip.Prefix
+	trusted     []netip.Prefix
 	proxyHeader string
 }
 
@@ -189,7 +188,12 @@ type webhookConfig struct {
 // address is netip.PrefixFrom(a, a.BitLen())). Repeated options add up.
 // The allow-list is off by default: webhooks are verified by re-fetching the
 // payment, whatever their source. The source is the connection's peer
-// address, unless WithTrustedProxyHeader names a header to take it from.
+// address; behind a reverse proxy, name the proxy with WithTrustedProxies.
+//
+// Turn it on (WithIamportIPs) when the handler is reachable from the
+// internet and an outbound GetPayment per forged request matters: without
+// it, anyone can make the handler look up an imp_uid (concurrent deliveries
+// for one imp_uid share one lookup, but distinct imp_uids do not).
 func WithAllowedIPs(prefixes ...netip.Prefix) WebhookOption {
 	return func(c *webhookConfig) {
 		for _, p := range prefixes {
@@ -204,13 +208,34 @@ func WithAllowedIPs(prefixes ...netip.Prefix) WebhookOption {
 // and with it turns the allow-list on.
 func WithIamportIPs() WebhookOption { return WithAllowedIPs(IamportWebhookIPs()...) }
 
-// WithTrustedProxyHeader makes the allow-list read the source address from
-// the named request header (e.g. "X-Forwarded-For", "X-Real-IP") instead of
-// the connection's peer, for a handler behind a reverse proxy that sets it.
-// The last address of the header's last line is used: the one your proxy
-// added. Only name a header that your proxy always overwrites or appends to;
-// otherwise a client can forge it. A request without the header is
-// refused while an allow-list is on. It does nothing without an allow-list.
+// WithTrustedProxies names the reverse proxies in front of the handler
+// (a single address is netip.PrefixFrom(a, a.BitLen())). Repeated options
+// add up. Forwarding headers (Forwarded, RFC 7239; X-Forwarded-For;
+// X-Real-IP) are read only when the connection's peer is in these
+// prefixes; without this option they are ignored. The header's chain is
+// walked from the right past trusted hops, and the first untrusted address
+// is the source the allow-list judges. A trusted peer that sends no
+// forwarding header is judged by its own address. A malformed header, a hop
+// that hides its address ("unknown", "_hidden"), or two headers that name
+// different sources leave the source unknown, and the request is refused.
+// Like the allow-list it serves, it only matters with WithAllowedIPs or
+// WithIamportIPs.
+func WithTrustedProxies(prefixes ...netip.Prefix) WebhookOption {
+	return func(c *webhookConfig) {
+		for _, p := range prefixes {
+			if p.IsValid() {
+				c.trusted = append(c.trusted, p.Masked())
+			}
+		}
+	}
+}
+
+// WithTrustedProxyHeader narrows which forwarding header the allow-list
+// reads (e.g. "X-Forwarded-For", "X-Real-IP", "Forwarded") to the one your
+// proxy sets; other forwarding headers are then ignored. On its own it
+// never makes a header believed: headers are read only from a peer named by
+// WithTrustedProxies. Name a header your proxy always overwrites or appends
+// to.
 func WithTrustedProxyHeader(name string) WebhookOption {
 	return func(c *webhookConfig) { c.proxyHeader = http.CanonicalHeaderKey(strings.TrimSpace(name)) }
 }
@@ -272,9 +297,22 @@ func (c *Client) WebhookHandler(fn func(ctx context.Context, ev *WebhookEvent, p
 }
 
 type webhookHandler struct {
-	c   *Client
-	fn  func(ctx context.Context, ev *WebhookEvent, p *Payment) error
-	cfg webhookConfig
+	c       *Client
+	fn      func(ctx context.Context, ev *WebhookEvent, p *Payment) error
+	cfg     webhookConfig
+	flights flightGroup
+}
+
+// fetch is GetPayment, shared by the deliveries for one imp_uid that
+// arrive while a lookup for it is in flight: a burst of forged or repeated
+// notifications costs one outbound lookup. Each caller gets its own copy of
+// the payment.
+func (h *webhookHandler) fetch(ctx context.Context, impUID string) (*Payment, error) {
+	p, err := h.flights.do(ctx, impUID, func(ctx context.Context) (*Payment, error) { return h.c.GetPayment(ctx, impUID) })
+	if err != nil {
+		return nil, err
+	}
+	return clonePayment(p), nil
 }
 
 func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -285,6 +323,12 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(h.cfg.allowed) > 0 && !h.allowedSource(r) {
 		h.refuse(w, r, http.StatusForbidden, "source address not allowed", "")
+		return
+	}
+	if r.ContentLength > MaxWebhookBody {
+		// Refused on the declared length, before any of the body is read
+		// (and, for "Expect: 100-continue", before the client sends it).
+		h.refuse(w, r, http.StatusRequestEntityTooLarge, "body too large", "")
 		return
 	}
 	if r.Body != nil {
@@ -300,7 +344,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	p, err := h.c.GetPayment(ctx, ev.ImpUID)
+	p, err := h.fetch(ctx, ev.ImpUID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		h.refuse(w, r, http.StatusBadRequest, "unknown imp_uid", ev.ImpUID)
@@ -354,18 +398,7 @@ func (h *webhookHandler) log(ctx context.Context, msg string, attrs ...slog.Attr
 
 // allowedSource reports whether the request's source address is allowed.
 func (h *webhookHandler) allowedSource(r *http.Request) bool {
-	var raw string
-	if h.cfg.proxyHeader != "" {
-		lines := r.Header.Values(h.cfg.proxyHeader)
-		if len(lines) == 0 {
-			return false
-		}
-		parts := strings.Split(lines[len(lines)-1], ",")
-		raw = parts[len(parts)-1]
-	} else {
-		raw = r.RemoteAddr
-	}
-	a, ok := parseSourceAddr(raw)
+	a, ok := h.cfg.sourceAddr(r)
 	if !ok {
 		return false
 	}
@@ -375,30 +408,4 @@ func (h *webhookHandler) allowedSource(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// parseSourceAddr reads an address as RemoteAddr or a proxy header gives
-// it: "1.2.3.4", "1.2.3.4:5678", "[::1]:5678", "::1", or a Forwarded
-// element's for= value.
-func parseSourceAddr(s string) (netip.Addr, bool) {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndex(strings.ToLower(s), "for="); i >= 0 {
-		s = s[i+len("for="):]
-		if j := strings.IndexByte(s, ';'); j >= 0 {
-			s = s[:j]
-		}
-		s = strings.Trim(strings.TrimSpace(s), `"`)
-	}
-	if !utf8.ValidString(s) || s == "" {
-		return netip.Addr{}, false
-	}
-	if host, _, err := net.SplitHostPort(s); err == nil {
-		s = host
-	}
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return a.Unmap().WithZone(""), true
 }

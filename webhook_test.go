@@ -1,17 +1,20 @@
 package iamport_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jarcoal/httpmock"
@@ -342,6 +345,10 @@ func TestWebhookHandlerAllowList(t *testing.T) {
 		return r
 	}
 	xff := func(v string) map[string]string { return map[string]string{"X-Forwarded-For": v} }
+	fwd := func(v string) map[string]string { return map[string]string{"Forwarded": v} }
+	iam := iamport.WithIamportIPs()
+	lo := iamport.WithTrustedProxies(netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+	proxies := iamport.WithTrustedProxies(netip.MustParsePrefix("10.0.0.0/8"))
 	cases := []struct {
 		name   string
 		opts   []iamport.WebhookOption
@@ -349,18 +356,37 @@ func TestWebhookHandlerAllowList(t *testing.T) {
 		status int
 	}{
 		{"off by default", nil, post("198.51.100.7:1234", nil), http.StatusOK},
-		{"iamport address", []iamport.WebhookOption{iamport.WithIamportIPs()}, post("52.78.100.19:5000", nil), http.StatusOK},
-		{"iamport address, v4-mapped v6", []iamport.WebhookOption{iamport.WithIamportIPs()}, post("[::ffff:52.78.48.223]:5000", nil), http.StatusOK},
-		{"other address", []iamport.WebhookOption{iamport.WithIamportIPs()}, post("198.51.100.7:1234", nil), http.StatusForbidden},
-		{"loopback", []iamport.WebhookOption{iamport.WithIamportIPs()}, post("127.0.0.1:1234", nil), http.StatusForbidden},
-		{"header ignored unless trusted", []iamport.WebhookOption{iamport.WithIamportIPs()}, post("127.0.0.1:1234", xff("52.78.5.241")), http.StatusForbidden},
-		{"trusted header, proxy's entry", []iamport.WebhookOption{iamport.WithIamportIPs(), iamport.WithTrustedProxyHeader("x-forwarded-for")}, post("127.0.0.1:1234", xff("203.0.113.9, 52.78.5.241")), http.StatusOK},
-		{"trusted header, forged first entry", []iamport.WebhookOption{iamport.WithIamportIPs(), iamport.WithTrustedProxyHeader("X-Forwarded-For")}, post("52.78.5.241:1234", xff("52.78.5.241, 203.0.113.9")), http.StatusForbidden},
-		{"trusted header missing", []iamport.WebhookOption{iamport.WithIamportIPs(), iamport.WithTrustedProxyHeader("X-Forwarded-For")}, post("52.78.5.241:1234", nil), http.StatusForbidden},
-		{"trusted header garbage", []iamport.WebhookOption{iamport.WithIamportIPs(), iamport.WithTrustedProxyHeader("X-Real-IP")}, post("52.78.5.241:1234", map[string]string{"X-Real-IP": "not-an-ip"}), http.StatusForbidden},
-		{"Forwarded header", []iamport.WebhookOption{iamport.WithAllowedIPs(netip.MustParsePrefix("2001:db8::/32")), iamport.WithTrustedProxyHeader("Forwarded")}, post("127.0.0.1:1", map[string]string{"Forwarded": `for="[2001:db8:cafe::17]:4711";proto=https`}), http.StatusOK},
+		{"iamport address", []iamport.WebhookOption{iam}, post("52.78.100.19:5000", nil), http.StatusOK},
+		{"iamport address, v4-mapped v6", []iamport.WebhookOption{iam}, post("[::ffff:52.78.48.223]:5000", nil), http.StatusOK},
+		{"other address", []iamport.WebhookOption{iam}, post("198.51.100.7:1234", nil), http.StatusForbidden},
+		{"loopback", []iamport.WebhookOption{iam}, post("127.0.0.1:1234", nil), http.StatusForbidden},
+		{"header ignored without trusted proxies", []iamport.WebhookOption{iam}, post("127.0.0.1:1234", xff("52.78.5.241")), http.StatusForbidden},
+		{"trusted header name alone believes nothing", []iamport.WebhookOption{iam, iamport.WithTrustedProxyHeader("X-Forwarded-For")}, post("127.0.0.1:1234", xff("52.78.5.241")), http.StatusForbidden},
+		{"direct peer's forged header ignored", []iamport.WebhookOption{iam, lo}, post("198.51.100.7:1234", xff("52.78.5.241")), http.StatusForbidden},
+		{"direct iamport peer, garbage header ignored", []iamport.WebhookOption{iam, lo}, post("52.78.5.241:1234", map[string]string{"X-Real-IP": "not-an-ip"}), http.StatusOK},
+		{"trusted proxy, proxy's entry", []iamport.WebhookOption{iam, lo, iamport.WithTrustedProxyHeader("x-forwarded-for")}, post("127.0.0.1:1234", xff("203.0.113.9, 52.78.5.241")), http.StatusOK},
+		{"trusted proxy, any header", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1234", xff("203.0.113.9, 52.78.5.241")), http.StatusOK},
+		{"trusted proxy, forged first entry", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1234", xff("52.78.5.241, 203.0.113.9")), http.StatusForbidden},
+		{"chain walked past trusted hops", []iamport.WebhookOption{iam, lo, proxies}, post("127.0.0.1:1", xff("52.78.5.241, 10.1.2.3, 10.4.5.6")), http.StatusOK},
+		{"chain stops at the first untrusted hop", []iamport.WebhookOption{iam, lo, proxies}, post("127.0.0.1:1", xff("52.78.5.241, 203.0.113.9, 10.4.5.6")), http.StatusForbidden},
+		{"trusted peer without a header is judged itself", []iamport.WebhookOption{iamport.WithAllowedIPs(netip.MustParsePrefix("127.0.0.0/8")), lo}, post("127.0.0.1:1", nil), http.StatusOK},
+		{"trusted peer, no header, not allowed", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", nil), http.StatusForbidden},
+		{"trusted proxy, header garbage", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", map[string]string{"X-Real-IP": "not-an-ip"}), http.StatusForbidden},
+		{"trusted proxy, unknown hop", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", xff("52.78.5.241, unknown")), http.StatusForbidden},
+		{"X-Real-IP", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", map[string]string{"X-Real-IP": "52.78.48.223"}), http.StatusOK},
+		{"Forwarded header, IPv6 with port", []iamport.WebhookOption{iamport.WithAllowedIPs(netip.MustParsePrefix("2001:db8::/32")), lo}, post("127.0.0.1:1", fwd(`for="[2001:db8:cafe::17]:4711";proto=https`)), http.StatusOK},
+		{"Forwarded: for= inside another parameter's value", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", fwd("for=203.0.113.9;host=for=52.78.100.19")), http.StatusForbidden},
+		{"Forwarded: quoted for= inside host", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", fwd(`for=203.0.113.9;host="for=52.78.100.19"`)), http.StatusForbidden},
+		{"Forwarded: FOR= is for=", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", fwd(`FOR=52.78.100.19;proto=https`)), http.StatusOK},
+		{"Forwarded: last element is the proxy's", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", fwd(`for=52.78.100.19, for=203.0.113.9`)), http.StatusForbidden},
+		{"Forwarded: two for= in one element", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", fwd(`for=203.0.113.9;for=52.78.100.19`)), http.StatusForbidden},
+		{"Forwarded: obfuscated hop", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", fwd(`for=52.78.100.19, for=_hidden`)), http.StatusForbidden},
+		{"two headers that disagree", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", map[string]string{"Forwarded": "for=52.78.100.19", "X-Forwarded-For": "203.0.113.9"}), http.StatusForbidden},
+		{"two headers that agree", []iamport.WebhookOption{iam, lo}, post("127.0.0.1:1", map[string]string{"Forwarded": "for=52.78.100.19", "X-Forwarded-For": "52.78.100.19"}), http.StatusOK},
+		{"named header: the other is not read", []iamport.WebhookOption{iam, lo, iamport.WithTrustedProxyHeader("X-Forwarded-For")}, post("127.0.0.1:1", map[string]string{"Forwarded": "for=203.0.113.9", "X-Forwarded-For": "52.78.100.19"}), http.StatusOK},
+		{"named header missing: the trusted peer itself", []iamport.WebhookOption{iam, lo, iamport.WithTrustedProxyHeader("X-Real-IP")}, post("127.0.0.1:1", xff("52.78.100.19")), http.StatusForbidden},
 		{"own prefix", []iamport.WebhookOption{iamport.WithAllowedIPs(netip.MustParsePrefix("10.0.0.0/8"))}, post("10.20.30.40:1", nil), http.StatusOK},
-		{"options add up", []iamport.WebhookOption{iamport.WithAllowedIPs(netip.MustParsePrefix("10.0.0.0/8")), iamport.WithIamportIPs()}, post("52.78.100.19:1", nil), http.StatusOK},
+		{"options add up", []iamport.WebhookOption{iamport.WithAllowedIPs(netip.MustParsePrefix("10.0.0.0/8")), iam}, post("52.78.100.19:1", nil), http.StatusOK},
 		{"trusted header alone changes nothing", []iamport.WebhookOption{iamport.WithTrustedProxyHeader("X-Forwarded-For")}, post("198.51.100.7:1", xff("garbage")), http.StatusOK},
 	}
 	for _, tc := range cases {
@@ -452,4 +478,50 @@ func TestWebhookHandlerNilBodyAndUndeclaredLength(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
 	assert.False(t, called)
 	assert.Zero(t, srv.Requests("GET /payments/{imp_uid}"), "no lookup for a refused body")
+}
+
+// readTrap is a body that records whether anything read it.
+type readTrap struct{ read bool }
+
+func (b *readTrap) Read(p []byte) (int, error) { b.read = true; return 0, io.EOF }
+func (b *readTrap) Close() error               { return nil }
+
+func TestWebhookHandlerDeclaredLengthOverCapRefusedUnread(t *testing.T) {
+	t.Parallel()
+	srv := iamporttest.NewServer()
+	t.Cleanup(srv.Close)
+	var rec whRecorder
+	h := srv.Client().WebhookHandler(rec.fn)
+
+	body := &readTrap{}
+	r := httptest.NewRequest(http.MethodPost, "/webhook", nil)
+	r.Body, r.ContentLength = body, iamport.MaxWebhookBody+1
+	resp := whServe(h, r)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.Code)
+	assert.False(t, body.read, "the body is not read")
+
+	// At the cap exactly, the body is read.
+	r = whRequest(http.MethodPost, "application/json", whPad(iamport.MaxWebhookBody))
+	assert.Equal(t, int64(iamport.MaxWebhookBody), r.ContentLength)
+	resp = whServe(h, r)
+	assert.NotEqual(t, http.StatusRequestEntityTooLarge, resp.Code)
+	lookups := srv.Requests(routeGetPayment)
+
+	// Over a real connection: the client declares 10 MB and sends none of
+	// it; the answer is 413 at once, without "100 Continue".
+	hs := httptest.NewServer(h)
+	t.Cleanup(hs.Close)
+	conn, err := net.Dial("tcp", hs.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Content-Length: 10000000\r\nExpect: 100-continue\r\n\r\n")
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(30*time.Second)))
+	got, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer got.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, got.StatusCode)
+	assert.Zero(t, rec.calls())
+	assert.Equal(t, lookups, srv.Requests(routeGetPayment), "no lookup for a refused body")
 }
