@@ -49,8 +49,8 @@ func OpenSQLite(path string) (*sql.DB, error) {
 // River calls its SQLite driver early-stage: see the README.
 func NewSQLite(db *sql.DB, iam *iamport.Client, cfg Config) (*Queue[*sql.Tx], error) {
 	return newQueue(riversqlite.New(db), iam, cfg, txFuncs[*sql.Tx]{
-		begin: func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
-		commit: func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
+		begin:    func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
+		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		rollback: func(_ context.Context, tx *sql.Tx) { _ = tx.Rollback() },
 		completeTx: func(ctx context.Context, tx *sql.Tx, job *river.Job[ChargeArgs]) error {
 			_, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job)

@@ -53,9 +53,9 @@ type Output struct {
 	GaveUp bool `json:"gave_up,omitempty"`
 	// Code and Message of a refusal (Iamport's), or Error of any other
 	// non-paid outcome.
-	Code    int    `json:"code,omitempty"`
-	Message string `json:"message,omitempty"`
-	Error   string `json:"error,omitempty"`
+	Code    int       `json:"code,omitempty"`
+	Message string    `json:"message,omitempty"`
+	Error   string    `json:"error,omitempty"`
 	At      time.Time `json:"at"`
 }
 
