@@ -6,6 +6,7 @@ replace github.com/billingkr/iamport-go => ../..
 
 require (
 	github.com/billingkr/iamport-go v0.0.0-00010101000000-000000000000
+	github.com/creack/pty v1.1.24
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
