@@ -90,7 +90,7 @@ func (s *Server) startHTTP(mux *http.ServeMux) *httptest.Server {
 	}
 	if s.ext.wallInit {
 		s.ext.mu.Lock()
-		s.ext.offset = s.clock.Now().Sub(time.Now())
+		s.ext.offset = time.Until(s.clock.Now())
 		s.ext.mu.Unlock()
 		s.startWallClock()
 	} else {
@@ -152,7 +152,7 @@ func (s *Server) SetClockMode(mode string) error {
 	case "wall":
 		s.ext.mu.Lock()
 		if s.ext.manual {
-			s.ext.offset = s.clock.Now().Sub(time.Now())
+			s.ext.offset = time.Until(s.clock.Now())
 			s.ext.manual = false
 		}
 		s.ext.mu.Unlock()
@@ -177,7 +177,7 @@ func (s *Server) moveClock(d time.Duration, to time.Time) {
 		to = s.clock.Now().Add(d)
 	}
 	if !s.ext.manual {
-		s.ext.offset = to.Sub(time.Now())
+		s.ext.offset = time.Until(to)
 	}
 	s.ext.mu.Unlock()
 	s.clock.Set(to)
