@@ -92,6 +92,8 @@ type Server struct {
 	mu    sync.Mutex
 	whCnd *sync.Cond
 	st    state
+
+	ext serverExt // control.go: fixed address, wall clock, control API
 }
 
 // ServerOption configures a Server in [NewServer].
@@ -146,7 +148,7 @@ func NewServer(opts ...ServerOption) *Server {
 	s.st.init()
 	mux := http.NewServeMux()
 	s.routes(mux)
-	s.ts = httptest.NewServer(mux)
+	s.ts = s.startHTTP(mux) // control.go
 	s.clockSub = s.clock.subscribe(s.runDueSchedules)
 	return s
 }
