@@ -179,9 +179,11 @@ type Runner struct {
 	// it fixed for a batch and every re-run of it.
 	Prefix string
 	// Concurrency is how many charges run at once (0 = DefaultConcurrency).
-	// Iamport documents no rate limit; be gentle (and see Limiter). Give
-	// the Client an http.Client whose Transport keeps at least Concurrency
-	// idle connections per host (iamport.WithHTTPClient):
+	// Iamport documents no rate limit; be gentle (and see Limiter). The
+	// Client's own transport keeps 64 idle connections per host, so up to
+	// 64 charges at once reuse their connections. If you give the Client
+	// your own http.Client (iamport.WithHTTPClient) with a Transport, that
+	// Transport's MaxIdleConnsPerHost should be at least Concurrency:
 	// http.DefaultTransport keeps 2, so with 16 charges at once most of
 	// them would open a new TLS connection.
 	Concurrency int
