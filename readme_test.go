@@ -203,6 +203,7 @@ func exportData(t *testing.T, paths []string) map[string]string {
 }
 
 func TestReadmeGoBlocks(t *testing.T) {
+	t.Parallel()
 	var blocks []goBlock
 	for _, f := range readmeFiles(t) {
 		blocks = append(blocks, goBlocks(t, f)...)
@@ -322,6 +323,7 @@ func formatNode(t *testing.T, fset *token.FileSet, fd *ast.FuncDecl) string {
 
 // The Korean section is reachable from the first screen of the README.
 func TestReadmeKoreanLinkedFromTop(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -339,6 +341,7 @@ func TestReadmeKoreanLinkedFromTop(t *testing.T) {
 // The Korean quick start is the English one with Korean comments: the same
 // code once comments are dropped.
 func TestReadmeKoreanQuickStartSameCode(t *testing.T) {
+	t.Parallel()
 	var en, ko *goBlock
 	for _, b := range goBlocks(t, "README.md") {
 		switch {
@@ -371,6 +374,7 @@ func TestReadmeKoreanQuickStartSameCode(t *testing.T) {
 // Every relative link of the READMEs leads somewhere: a file of the
 // repository, or a heading of the same file (GitHub's anchors).
 func TestReadmeLinks(t *testing.T) {
+	t.Parallel()
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	for _, file := range readmeFiles(t) {
 		data, err := os.ReadFile(file)
