@@ -136,9 +136,12 @@ func (s *Summary) tally(o Outcome) *Tally {
 	return nil
 }
 
-// Settled reports whether the run is finished business: every charge was
-// reported and none ended Unknown or NotCharged (so a re-run would change
-// nothing but repeat the declines).
+// Settled reports whether the run is finished business: none of the
+// charges reported ended Unknown or NotCharged, and none of RunSlice's
+// slice was left unstarted (so a re-run would change nothing but repeat the
+// declines). It cannot know what Run left unread when its ctx ended
+// (NotStarted stays 0 then): a run is done when Settled is true and the
+// run's error is nil.
 func (s Summary) Settled() bool {
 	return s.NotStarted == 0 && s.Unknown.Count == 0 && s.NotCharged.Count == 0
 }
