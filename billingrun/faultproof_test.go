@@ -54,12 +54,14 @@ var proofKinds = []iamporttest.FaultKind{
 	iamporttest.FaultHTML502,
 	iamporttest.FaultDelay,
 	iamporttest.FaultSlowPG,
+	iamporttest.FaultRedirect,
+	iamporttest.FaultRedirectAfterCommit,
 }
 
 // commits says whether a fault kind lets the charge reach the ledger.
 func commits(k iamporttest.FaultKind) bool {
 	switch k {
-	case iamporttest.FaultReset, iamporttest.Fault5xxBeforeCommit, iamporttest.FaultHTML502:
+	case iamporttest.FaultReset, iamporttest.Fault5xxBeforeCommit, iamporttest.FaultHTML502, iamporttest.FaultRedirect:
 		return false
 	}
 	return true
