@@ -268,11 +268,10 @@ func (c *Client) PreparePayment(ctx context.Context, merchantUID string, amount 
 		return err
 	}
 	err := c.do(ctx, &request{method: http.MethodPost, path: "/payments/prepare", body: &prepareBody{MerchantUID: merchantUID, Amount: wire.FromMinor(amount, "KRW")}, retry: true}, nil)
-	if isRefusal(err) {
-		if got, gerr := c.GetPreparedPayment(ctx, merchantUID); gerr == nil && got == amount {
-			return nil
-		}
-	}
+	_, err = confirmRefusal(err, func() (struct{}, bool) {
+		got, gerr := c.GetPreparedPayment(ctx, merchantUID)
+		return struct{}{}, gerr == nil && got == amount
+	})
 	return err
 }
 

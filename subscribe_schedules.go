@@ -141,19 +141,18 @@ func (c *Client) SchedulePayments(ctx context.Context, req *ScheduleRequest) ([]
 	if err == nil {
 		return nonNil(list.List), nil
 	}
-	if !isRefusal(err) {
-		return nil, err
-	}
-	got := make([]*Schedule, 0, len(req.Schedules))
-	for i := range req.Schedules {
-		it := &req.Schedules[i]
-		s, gerr := c.GetSchedule(ctx, it.MerchantUID)
-		if gerr != nil || s.ScheduleStatus != ScheduleScheduled || !it.matches(req.CustomerUID, s) {
-			return nil, err
+	return confirmRefusal(err, func() ([]*Schedule, bool) {
+		got := make([]*Schedule, 0, len(req.Schedules))
+		for i := range req.Schedules {
+			it := &req.Schedules[i]
+			s, gerr := c.GetSchedule(ctx, it.MerchantUID)
+			if gerr != nil || s.ScheduleStatus != ScheduleScheduled || !it.matches(req.CustomerUID, s) {
+				return nil, false
+			}
+			got = append(got, s)
 		}
-		got = append(got, s)
-	}
-	return got, nil
+		return got, true
+	})
 }
 
 func nonNil[T any](in []*T) []*T {
@@ -213,21 +212,20 @@ func (c *Client) UnschedulePayments(ctx context.Context, req *UnscheduleRequest)
 	if err == nil {
 		return nonNil(list.List), nil
 	}
-	if !isRefusal(err) {
-		return nil, err
-	}
-	if len(ids) == 0 {
-		return nil, err
-	}
-	got := make([]*Schedule, 0, len(ids))
-	for _, m := range ids {
-		s, gerr := c.GetSchedule(ctx, m)
-		if gerr != nil || s.ScheduleStatus != ScheduleRevoked || (req.CustomerUID != "" && s.CustomerUID != req.CustomerUID) {
-			return nil, err
+	return confirmRefusal(err, func() ([]*Schedule, bool) {
+		if len(ids) == 0 {
+			return nil, false
 		}
-		got = append(got, s)
-	}
-	return got, nil
+		got := make([]*Schedule, 0, len(ids))
+		for _, m := range ids {
+			s, gerr := c.GetSchedule(ctx, m)
+			if gerr != nil || s.ScheduleStatus != ScheduleRevoked || (req.CustomerUID != "" && s.CustomerUID != req.CustomerUID) {
+				return nil, false
+			}
+			got = append(got, s)
+		}
+		return got, true
+	})
 }
 
 // GetSchedule returns the schedule of merchantUID
@@ -284,13 +282,13 @@ func (c *Client) setScheduleAt(ctx context.Context, method, merchantUID, suffix 
 	if err == nil {
 		return &s, nil
 	}
-	if isRefusal(err) && !errors.Is(err, ErrNotFound) {
-		if got, gerr := c.GetSchedule(ctx, merchantUID); gerr == nil &&
-			got.ScheduleStatus == ScheduleScheduled && wire.Seconds(got.ScheduleAt) == wire.Seconds(at) {
-			return got, nil
+	return confirmRefusal(err, func() (*Schedule, bool) {
+		if errors.Is(err, ErrNotFound) {
+			return nil, false
 		}
-	}
-	return nil, err
+		got, gerr := c.GetSchedule(ctx, merchantUID)
+		return got, gerr == nil && got.ScheduleStatus == ScheduleScheduled && wire.Seconds(got.ScheduleAt) == wire.Seconds(at)
+	})
 }
 
 // ScheduleListOptions selects schedules for Schedules and CustomerSchedules.

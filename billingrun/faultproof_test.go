@@ -28,13 +28,13 @@ const (
 	proofDeclinePct  = 5  // % of customers whose card declines
 	// proofTimeout bounds every attempt, lookups included: it is long enough
 	// that a loaded 2-core machine under -race answers lookups within it.
-	proofTimeout = 1 * time.Second
+	proofTimeout = 5 * time.Second
 	// The fault delays pass on the fake's clock, which the client's settle
 	// waits move: no outcome depends on how fast the machine is. Their
 	// real-time fallback is far beyond proofTimeout.
-	proofDelay  = 5 * time.Second // FaultDelay: > proofTimeout
-	proofSlowPG = 6 * time.Second // FaultSlowPG: "ready" this long
-	proofSettle = 30 * time.Second
+	proofDelay  = 12 * time.Second // FaultDelay: > proofTimeout
+	proofSlowPG = 14 * time.Second // FaultSlowPG: "ready" this long
+	proofSettle = 60 * time.Second
 )
 
 // proofCharges is 1,000 in the README's `go test ./...`, and 5,000 when
@@ -54,12 +54,14 @@ var proofKinds = []iamporttest.FaultKind{
 	iamporttest.FaultHTML502,
 	iamporttest.FaultDelay,
 	iamporttest.FaultSlowPG,
+	iamporttest.FaultRedirect,
+	iamporttest.FaultRedirectAfterCommit,
 }
 
 // commits says whether a fault kind lets the charge reach the ledger.
 func commits(k iamporttest.FaultKind) bool {
 	switch k {
-	case iamporttest.FaultReset, iamporttest.Fault5xxBeforeCommit, iamporttest.FaultHTML502:
+	case iamporttest.FaultReset, iamporttest.Fault5xxBeforeCommit, iamporttest.FaultHTML502, iamporttest.FaultRedirect:
 		return false
 	}
 	return true
