@@ -4,7 +4,9 @@ package iamport_test
 // table, defaults and dependency list).
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -29,25 +31,52 @@ func TestReadmeDependencies(t *testing.T) {
 	if err != nil {
 		t.Skip("no go tool in PATH")
 	}
-	self := "github.com/billingkr/iamport-go"
-	for pkg, want := range map[string][]string{
-		".":             {"github.com/google/go-querystring"},
-		"./iamporttest": {"github.com/google/go-querystring"},
-		"./billingrun":  {"github.com/google/go-querystring", "golang.org/x/time"},
-	} {
-		out, err := exec.Command(goTool, "list", "-deps", "-f", "{{with .Module}}{{.Path}}{{end}}", pkg).Output()
-		if err != nil {
-			t.Fatalf("go list %s: %v", pkg, err)
+	const self = "github.com/billingkr/iamport-go"
+	want := map[string][]string{
+		self:                  {"github.com/google/go-querystring"},
+		self + "/iamporttest": {"github.com/google/go-querystring"},
+		self + "/billingrun":  {"github.com/google/go-querystring", "golang.org/x/time"},
+	}
+	// One go list for the three: every package of their graph, with its
+	// module and imports; the closure of each is walked here.
+	out, err := exec.Command(goTool, "list", "-deps", "-json=ImportPath,Module,Imports", self, self+"/iamporttest", self+"/billingrun").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	type pkg struct {
+		ImportPath string
+		Module     *struct{ Path string }
+		Imports    []string
+	}
+	pkgs := map[string]pkg{}
+	for dec := json.NewDecoder(bytes.NewReader(out)); dec.More(); {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
 		}
+		pkgs[p.ImportPath] = p
+	}
+	for root, want := range want {
+		seen := map[string]bool{}
 		var got []string
-		for _, m := range strings.Fields(string(out)) {
-			if m != self && !slices.Contains(got, m) {
-				got = append(got, m)
+		var walk func(string)
+		walk = func(path string) {
+			if seen[path] {
+				return
+			}
+			seen[path] = true
+			p := pkgs[path]
+			if p.Module != nil && p.Module.Path != self && !slices.Contains(got, p.Module.Path) {
+				got = append(got, p.Module.Path)
+			}
+			for _, imp := range p.Imports {
+				walk(imp)
 			}
 		}
+		walk(root)
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
-			t.Errorf("%s depends on modules %v; the README says %v", pkg, got, want)
+			t.Errorf("%s depends on modules %v; the README says %v", root, got, want)
 		}
 	}
 }
