@@ -321,7 +321,8 @@ func formatNode(t *testing.T, fset *token.FileSet, fd *ast.FuncDecl) string {
 	return buf.String()
 }
 
-// The Korean section is reachable from the first screen of the README.
+// The first screen of the README links the Korean section and shows the
+// two commands to run.
 func TestReadmeKoreanLinkedFromTop(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile("README.md")
@@ -335,6 +336,12 @@ func TestReadmeKoreanLinkedFromTop(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "\n## 한국어\n") {
 		t.Error(`README.md has no "## 한국어" heading for the link to land on`)
+	}
+	// The two commands a newcomer runs first.
+	for _, cmd := range []string{"\ngo run ./examples/billing ", "\ngo test ./... "} {
+		if !strings.Contains(top, cmd) {
+			t.Errorf("the first 15 lines of README.md must show %q", strings.TrimSpace(cmd))
+		}
 	}
 }
 
