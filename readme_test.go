@@ -230,6 +230,9 @@ func TestReadmeGoBlocks(t *testing.T) {
 			paths[strings.Trim(is.Path.Value, `"`)] = true
 		}
 	}
+	for _, p := range []string{"github.com/billingkr/iamport-go", "github.com/billingkr/iamport-go/iamporttest", "github.com/billingkr/iamport-go/billingrun"} {
+		paths[p] = true // for the names the prose mentions
+	}
 	list := make([]string, 0, len(paths))
 	for p := range paths {
 		list = append(list, p)
@@ -254,6 +257,34 @@ func TestReadmeGoBlocks(t *testing.T) {
 		_, _ = conf.Check(f.Name.Name, fset, []*ast.File{f}, nil)
 		if len(errs) > 0 {
 			t.Errorf("%v (%s) does not compile:\n\t%s\n--- block ---\n%s", b, kinds[i], strings.Join(errs, "\n\t"), b.src)
+		}
+	}
+
+	// The options and sentinel errors the prose names exist: a backquoted
+	// With... or Err... is an exported name of iamport, iamporttest or
+	// billingrun.
+	var scopes []*types.Scope
+	for _, path := range []string{"github.com/billingkr/iamport-go", "github.com/billingkr/iamport-go/iamporttest", "github.com/billingkr/iamport-go/billingrun"} {
+		pkg, err := imp.Import(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scopes = append(scopes, pkg.Scope())
+	}
+	named := regexp.MustCompile("`(?:iamport(?:test)?\\.)?((?:With|Err)[A-Z][A-Za-z0-9]*)")
+	for _, file := range readmeFiles(t) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range named.FindAllStringSubmatch(string(data), -1) {
+			found := false
+			for _, sc := range scopes {
+				found = found || sc.Lookup(m[1]) != nil
+			}
+			if !found {
+				t.Errorf("%s names %s, which iamport, iamporttest and billingrun do not declare", file, m[1])
+			}
 		}
 	}
 
