@@ -99,7 +99,13 @@ func (r *CancelPaymentRequest) validate() error {
 	default:
 		return &ValidationError{Field: "extra.requester", Reason: `must be "admin", "customer" or empty`}
 	}
-	return nil
+	return checkTexts(
+		textField{name: "reason", v: r.Reason, free: true},
+		textField{name: "refund_holder", v: r.RefundHolder},
+		textField{name: "refund_bank", v: r.RefundBank},
+		textField{name: "refund_account", v: r.RefundAccount},
+		textField{name: "refund_tel", v: r.RefundTel},
+	)
 }
 
 func (r *CancelPaymentRequest) body() *cancelBody {

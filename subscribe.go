@@ -92,7 +92,10 @@ func (r *AgainPaymentRequest) validate() error {
 	if err := checkUID("merchant_uid", r.MerchantUID, MaxMerchantUIDLen); err != nil {
 		return err
 	}
-	return checkCharge(r.Amount, r.TaxFree, r.VatAmount, r.Currency, r.Name, r.CardQuota)
+	if err := checkCharge(r.Amount, r.TaxFree, r.VatAmount, r.Currency); err != nil {
+		return err
+	}
+	return r.body().chargeBody.check()
 }
 
 func (r *AgainPaymentRequest) body() *againBody {
@@ -260,7 +263,7 @@ func checkUID(field, v string, maxLen int) error {
 }
 
 // checkCharge validates the money fields every charge shares.
-func checkCharge(amount, taxFree int64, vat *int64, currency, name string, quota int) error {
+func checkCharge(amount, taxFree int64, vat *int64, currency string) error {
 	if amount <= 0 {
 		return &ValidationError{Field: "amount", Reason: "must be greater than 0"}
 	}
@@ -272,12 +275,6 @@ func checkCharge(amount, taxFree int64, vat *int64, currency, name string, quota
 	}
 	if currency != "" && !currencyRE.MatchString(currency) {
 		return &ValidationError{Field: "currency", Reason: "must be a 3-letter ISO 4217 code"}
-	}
-	if utf8.RuneCountInString(name) > MaxNameLen {
-		return &ValidationError{Field: "name", Reason: "must be at most " + itoa(MaxNameLen) + " characters"}
-	}
-	if quota < 0 {
-		return &ValidationError{Field: "card_quota", Reason: "must not be negative"}
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"iter"
 	"net/http"
 	"slices"
-	"unicode/utf8"
 )
 
 // GetBillingKey returns the billing key registered under customerUID
@@ -78,19 +77,16 @@ func (r *IssueBillingKeyRequest) validate() error {
 	if err := checkCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC); err != nil {
 		return err
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{
-		{"customer_name", r.CustomerName, 20}, {"customer_tel", r.CustomerTel, 20},
-		{"customer_email", r.CustomerEmail, 200}, {"customer_addr", r.CustomerAddr, 200},
-		{"customer_postcode", r.CustomerPostcode, 8},
-	} {
-		if utf8.RuneCountInString(f.v) > f.max {
-			return &ValidationError{Field: f.name, Reason: "must be at most " + itoa(f.max) + " characters"}
-		}
-	}
-	return nil
+	return checkTexts(
+		textField{name: "pg", v: r.PG, max: MaxPGLen},
+		textField{name: "channel_key", v: r.ChannelKey, max: MaxChannelKeyLen},
+		textField{name: "customer_id", v: r.CustomerID},
+		textField{name: "customer_name", v: r.CustomerName, max: 20},
+		textField{name: "customer_tel", v: r.CustomerTel, max: 20},
+		textField{name: "customer_email", v: r.CustomerEmail, max: 200},
+		textField{name: "customer_addr", v: r.CustomerAddr, max: 200},
+		textField{name: "customer_postcode", v: r.CustomerPostcode, max: 8},
+	)
 }
 
 // IssueBillingKey registers card data as the billing key req.CustomerUID

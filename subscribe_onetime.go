@@ -72,10 +72,16 @@ func (r *OnetimePaymentRequest) validate() error {
 			return err
 		}
 	}
-	if err := checkCharge(r.Amount, r.TaxFree, r.VatAmount, r.Currency, r.Name, r.CardQuota); err != nil {
+	if err := checkCharge(r.Amount, r.TaxFree, r.VatAmount, r.Currency); err != nil {
 		return err
 	}
-	return checkCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)
+	if err := checkCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC); err != nil {
+		return err
+	}
+	if err := checkTexts(textField{name: "pg", v: r.PG, max: MaxPGLen}); err != nil {
+		return err
+	}
+	return r.body().chargeBody.check()
 }
 
 func (r *OnetimePaymentRequest) body() *onetimeBody {

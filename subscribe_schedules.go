@@ -75,7 +75,10 @@ func (r *ScheduleRequest) validate() error {
 			err = &ValidationError{Field: "schedule_at", Reason: "must be set"}
 		}
 		if err == nil {
-			err = checkCharge(it.Amount, it.TaxFree, it.VatAmount, it.Currency, it.Name, it.CardQuota)
+			err = checkCharge(it.Amount, it.TaxFree, it.VatAmount, it.Currency)
+		}
+		if err == nil {
+			err = r.itemBody(it).chargeBody.check()
 		}
 		if err != nil {
 			var ve *ValidationError
@@ -91,22 +94,27 @@ func (r *ScheduleRequest) validate() error {
 
 func (r *ScheduleRequest) body() *scheduleBody {
 	b := &scheduleBody{CustomerUID: r.CustomerUID, Schedules: make([]scheduleItemBody, 0, len(r.Schedules))}
-	for _, it := range r.Schedules {
-		cur := it.Currency
-		if cur == "" {
-			cur = "KRW"
-		}
-		b.Schedules = append(b.Schedules, scheduleItemBody{
-			MerchantUID: it.MerchantUID, ScheduleAt: wire.Seconds(it.ScheduleAt),
-			chargeBody: chargeBody{
-				Name:      it.Name,
-				BuyerName: it.BuyerName, BuyerEmail: it.BuyerEmail, BuyerTel: it.BuyerTel, BuyerAddr: it.BuyerAddr, BuyerPostcode: it.BuyerPostcode,
-				CardQuota: it.CardQuota, InterestFreeByMerchant: it.InterestFreeByMerchant, UseCardPoint: it.UseCardPoint,
-				CustomData: it.CustomData, NoticeURL: it.NoticeURL, BrowserIP: it.BrowserIP, ProductType: it.ProductType, PromotionID: it.PromotionID,
-			}.money(it.Amount, it.TaxFree, it.VatAmount, cur),
-		})
+	for i := range r.Schedules {
+		b.Schedules = append(b.Schedules, r.itemBody(&r.Schedules[i]))
 	}
 	return b
+}
+
+// itemBody is the JSON of one scheduled charge.
+func (r *ScheduleRequest) itemBody(it *ScheduleItem) scheduleItemBody {
+	cur := it.Currency
+	if cur == "" {
+		cur = "KRW"
+	}
+	return scheduleItemBody{
+		MerchantUID: it.MerchantUID, ScheduleAt: wire.Seconds(it.ScheduleAt),
+		chargeBody: chargeBody{
+			Name:      it.Name,
+			BuyerName: it.BuyerName, BuyerEmail: it.BuyerEmail, BuyerTel: it.BuyerTel, BuyerAddr: it.BuyerAddr, BuyerPostcode: it.BuyerPostcode,
+			CardQuota: it.CardQuota, InterestFreeByMerchant: it.InterestFreeByMerchant, UseCardPoint: it.UseCardPoint,
+			CustomData: it.CustomData, NoticeURL: it.NoticeURL, BrowserIP: it.BrowserIP, ProductType: it.ProductType, PromotionID: it.PromotionID,
+		}.money(it.Amount, it.TaxFree, it.VatAmount, cur),
+	}
 }
 
 // matches says whether s is what item schedules for customerUID.
@@ -275,6 +283,9 @@ func (c *Client) setScheduleAt(ctx context.Context, method, merchantUID, suffix 
 	}
 	if at.IsZero() {
 		return nil, &ValidationError{Field: "schedule_at", Reason: "must be set"}
+	}
+	if !at.After(c.cfg.clock.now()) {
+		return nil, &ValidationError{Field: "schedule_at", Reason: "must be in the future"}
 	}
 	var s Schedule
 	path := "/subscribe/payments/schedule/" + pathEscape(merchantUID) + suffix
