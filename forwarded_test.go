@@ -297,3 +297,51 @@ func FuzzForwarded(f *testing.F) {
 		}
 	})
 }
+
+// oracleXFF reads an X-Forwarded-For list with net.ParseIP and
+// net.SplitHostPort (an implementation independent of parseHostAddr).
+func oracleXFF(s string) ([]netip.Addr, bool) {
+	var out []netip.Addr
+	for _, f := range strings.Split(s, ",") {
+		f = strings.Trim(f, " \t")
+		switch {
+		case f == "":
+			continue
+		case strings.EqualFold(f, "unknown"):
+			out = append(out, netip.Addr{})
+			continue
+		}
+		host := f
+		if h, _, err := net.SplitHostPort(f); err == nil {
+			host = h
+		} else if len(f) > 2 && f[0] == '[' && f[len(f)-1] == ']' {
+			host = f[1 : len(f)-1]
+		}
+		if strings.Contains(host, "%") {
+			return nil, false
+		}
+		ip := net.ParseIP(host)
+		if ip == nil {
+			return nil, false
+		}
+		a, _ := netip.AddrFromSlice(ip)
+		if v4 := ip.To4(); v4 != nil && !strings.Contains(host, ":") {
+			a, _ = netip.AddrFromSlice(v4)
+		}
+		out = append(out, a.Unmap())
+	}
+	return out, len(out) > 0
+}
+
+func FuzzXForwardedFor(f *testing.F) {
+	for _, s := range []string{"203.0.113.9", "203.0.113.9, 52.78.100.19", "[2001:db8::1]:443, unknown", "1.2.3.4:80", "::ffff:1.2.3.4", "fe80::1%eth0", " , ,1.1.1.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, gok := forwardedChain(hdrXForwardedFor, []string{s})
+		want, wok := oracleXFF(s)
+		if gok != wok || gok && !slices.Equal(got, want) {
+			t.Fatalf("forwardedChain(%q) = %v, %v; oracle %v, %v", s, got, gok, want, wok)
+		}
+	})
+}
