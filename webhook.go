@@ -305,6 +305,7 @@ func WithTrustedProxyHeader(name string) WebhookOption {
 // no timeout). WriteTimeout must leave room for the GetPayment (and its
 // retries while Iamport answers 5xx) and fn: when it is too short, Iamport
 // sees an error and delivers again, which fn tolerates (it is idempotent).
+//
 // When the client has a logger (WithLogger), each refusal and each error of
 // fn is logged at Warn with the reason and the imp_uid. fn must not be nil
 // (WebhookHandler panics).
