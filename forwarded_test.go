@@ -1,6 +1,7 @@
 package iamport
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -8,8 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseForwarded(t *testing.T) {
@@ -344,4 +347,26 @@ func FuzzXForwardedFor(f *testing.F) {
 			t.Fatalf("forwardedChain(%q) = %v, %v; oracle %v, %v", s, got, gok, want, wok)
 		}
 	})
+}
+
+// TestParseForwardedLargeIsLinear: a header as large as a server accepts
+// (1 MB) is parsed in linear time, whatever its shape.
+func TestParseForwardedLargeIsLinear(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := 0; b.Len() < 1<<20; i++ {
+		fmt.Fprintf(&b, "p%d=v;", i)
+	}
+	pairs := b.String() + "for=1.2.3.4"
+	start := time.Now()
+	els, ok := parseForwarded([]string{pairs})
+	require.True(t, ok)
+	require.Len(t, els, 1)
+	assert.Equal(t, "1.2.3.4", els[0].forNode)
+	list := strings.Repeat("for=1.2.3.4, ", 1<<20/13)
+	els, ok = parseForwarded([]string{list})
+	require.True(t, ok)
+	assert.Len(t, els, 1<<20/13)
+	// Generous for a loaded machine; a quadratic parser takes minutes.
+	assert.Less(t, time.Since(start), 20*time.Second)
 }
