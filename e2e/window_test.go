@@ -304,7 +304,8 @@ func TestPaymentWindowInChromium(t *testing.T) {
 					chromedp.Navigate(e.url+"/subscriptions/"+p.customerUID),
 					chromedp.WaitVisible(chromedp.CSS("#charge-now")),
 					chromedp.Click(chromedp.CSS("#charge-now")),
-					chromedp.WaitVisible(chromedp.CSS("#charges")),
+					// The page already has the table: wait for the new row.
+					chromedp.WaitVisible(chromedp.CSS("#charges tr.paid")),
 				))
 				charges, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#charges")))
 				require.NoError(t, err)
@@ -473,7 +474,7 @@ func TestAttacksInChromium(t *testing.T) {
 			chromedp.Navigate(e.url+"/subscriptions/"+victim.customerUID),
 			chromedp.WaitVisible(chromedp.CSS("#charge-now")),
 			chromedp.Click(chromedp.CSS("#charge-now")),
-			chromedp.WaitVisible(chromedp.CSS("#charges")),
+			chromedp.WaitVisible(chromedp.CSS("#charges tr.paid")), // the new row, after the post
 		))
 		assert.Equal(t, 1, charges())
 	})
