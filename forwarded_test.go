@@ -370,3 +370,18 @@ func TestParseForwardedLargeIsLinear(t *testing.T) {
 	// Generous for a loaded machine; a quadratic parser takes minutes.
 	assert.Less(t, time.Since(start), 20*time.Second)
 }
+
+func TestMappedPrefixes(t *testing.T) {
+	t.Parallel()
+	var cfg webhookConfig
+	WithTrustedProxies(netip.MustParsePrefix("::ffff:10.0.0.0/104"))(&cfg)
+	WithAllowedIPs(netip.MustParsePrefix("::ffff:52.78.100.19/128"))(&cfg)
+	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, cfg.trusted)
+	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("52.78.100.19/32")}, cfg.allowed)
+	r, _ := http.NewRequest(http.MethodPost, "http://example/webhook", nil)
+	r.RemoteAddr = "10.1.2.3:1"
+	r.Header.Set("X-Forwarded-For", "52.78.100.19")
+	a, ok := cfg.sourceAddr(r)
+	assert.True(t, ok)
+	assert.Equal(t, netip.MustParseAddr("52.78.100.19"), a)
+}

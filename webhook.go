@@ -198,7 +198,7 @@ func WithAllowedIPs(prefixes ...netip.Prefix) WebhookOption {
 	return func(c *webhookConfig) {
 		for _, p := range prefixes {
 			if p.IsValid() {
-				c.allowed = append(c.allowed, p.Masked())
+				c.allowed = append(c.allowed, unmapPrefix(p))
 			}
 		}
 	}
@@ -224,10 +224,19 @@ func WithTrustedProxies(prefixes ...netip.Prefix) WebhookOption {
 	return func(c *webhookConfig) {
 		for _, p := range prefixes {
 			if p.IsValid() {
-				c.trusted = append(c.trusted, p.Masked())
+				c.trusted = append(c.trusted, unmapPrefix(p))
 			}
 		}
 	}
+}
+
+// unmapPrefix turns an IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) into
+// its IPv4 form, as addresses are compared unmapped.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96).Masked()
+	}
+	return p.Masked()
 }
 
 // WithTrustedProxyHeader narrows which forwarding header the allow-list
