@@ -82,6 +82,7 @@ type config struct {
 	userAgent         string
 	settleWindow      time.Duration // 0: derived from timeout
 	timeout           time.Duration
+	timeoutSet        bool // WithTimeout was given
 	clock             clock
 	retry             RetryPolicy
 	err               error // the first option error, reported by NewClient
@@ -187,8 +188,10 @@ func WithUserAgent(ua string) Option {
 // whose answer was lost was written, Iamport must keep answering that it
 // has no such payment (or no such cancel) before the SDK reports
 // ErrNotCharged (ErrNotApplied); default DefaultSettleWindow. It must be
-// longer than the attempt timeout (WithTimeout): NewClient refuses a window
-// that is not.
+// longer than the attempt timeout: NewClient refuses a window that is not
+// longer than WithTimeout's (or the http.Client's Timeout); without
+// WithTimeout, a short window gives the attempts a timeout of two thirds of
+// it.
 func WithSettleWindow(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
@@ -207,7 +210,7 @@ func WithTimeout(d time.Duration) Option {
 			c.setErr(&ValidationError{Field: "timeout", Reason: "must be positive"})
 			return
 		}
-		c.timeout = d
+		c.timeout, c.timeoutSet = d, true
 	}
 }
 
@@ -242,6 +245,10 @@ func NewClient(apiKey, apiSecret string, opts ...Option) (*Client, error) {
 	}
 	if strings.TrimSpace(apiSecret) == "" {
 		return nil, &ValidationError{Field: "api_secret", Reason: "must not be empty"}
+	}
+	if cfg.settleWindow > 0 && !cfg.timeoutSet && cfg.settleWindow <= cfg.timeout {
+		// Only the window was chosen: the attempts get a timeout it covers.
+		cfg.timeout = cfg.settleWindow * 2 / 3
 	}
 	attempt := cfg.timeout
 	if cfg.httpClient != nil && cfg.httpClient.Timeout > 0 {

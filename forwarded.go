@@ -50,7 +50,7 @@ func parseForwarded(lines []string) (elems []fwdElement, ok bool) {
 			continue
 		}
 		var el fwdElement
-		var names []string
+		var names map[string]struct{} // a parameter may appear once per element
 		for {
 			skipOWS()
 			if i < len(s) && s[i] != ';' && s[i] != ',' {
@@ -80,12 +80,13 @@ func parseForwarded(lines []string) (elems []fwdElement, ok bool) {
 					}
 					value = s[start:i]
 				}
-				for _, n := range names {
-					if n == name {
-						return nil, false
-					}
+				if _, dup := names[name]; dup {
+					return nil, false
 				}
-				names = append(names, name)
+				if names == nil {
+					names = make(map[string]struct{}, 4)
+				}
+				names[name] = struct{}{}
 				if name == "for" {
 					el.forNode, el.hasFor = value, true
 				}

@@ -1,6 +1,7 @@
 package iamport
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -8,8 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseForwarded(t *testing.T) {
@@ -296,4 +299,89 @@ func FuzzForwarded(f *testing.F) {
 			}
 		}
 	})
+}
+
+// oracleXFF reads an X-Forwarded-For list with net.ParseIP and
+// net.SplitHostPort (an implementation independent of parseHostAddr).
+func oracleXFF(s string) ([]netip.Addr, bool) {
+	var out []netip.Addr
+	for _, f := range strings.Split(s, ",") {
+		f = strings.Trim(f, " \t")
+		switch {
+		case f == "":
+			continue
+		case strings.EqualFold(f, "unknown"):
+			out = append(out, netip.Addr{})
+			continue
+		}
+		host := f
+		if h, _, err := net.SplitHostPort(f); err == nil {
+			host = h
+		} else if len(f) > 2 && f[0] == '[' && f[len(f)-1] == ']' {
+			host = f[1 : len(f)-1]
+		}
+		if strings.Contains(host, "%") {
+			return nil, false
+		}
+		ip := net.ParseIP(host)
+		if ip == nil {
+			return nil, false
+		}
+		a, _ := netip.AddrFromSlice(ip)
+		if v4 := ip.To4(); v4 != nil && !strings.Contains(host, ":") {
+			a, _ = netip.AddrFromSlice(v4)
+		}
+		out = append(out, a.Unmap())
+	}
+	return out, len(out) > 0
+}
+
+func FuzzXForwardedFor(f *testing.F) {
+	for _, s := range []string{"203.0.113.9", "203.0.113.9, 52.78.100.19", "[2001:db8::1]:443, unknown", "1.2.3.4:80", "::ffff:1.2.3.4", "fe80::1%eth0", " , ,1.1.1.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, gok := forwardedChain(hdrXForwardedFor, []string{s})
+		want, wok := oracleXFF(s)
+		if gok != wok || gok && !slices.Equal(got, want) {
+			t.Fatalf("forwardedChain(%q) = %v, %v; oracle %v, %v", s, got, gok, want, wok)
+		}
+	})
+}
+
+// TestParseForwardedLargeIsLinear: a header as large as a server accepts
+// (1 MB) is parsed in linear time, whatever its shape.
+func TestParseForwardedLargeIsLinear(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := 0; b.Len() < 1<<20; i++ {
+		fmt.Fprintf(&b, "p%d=v;", i)
+	}
+	pairs := b.String() + "for=1.2.3.4"
+	start := time.Now()
+	els, ok := parseForwarded([]string{pairs})
+	require.True(t, ok)
+	require.Len(t, els, 1)
+	assert.Equal(t, "1.2.3.4", els[0].forNode)
+	list := strings.Repeat("for=1.2.3.4, ", 1<<20/13)
+	els, ok = parseForwarded([]string{list})
+	require.True(t, ok)
+	assert.Len(t, els, 1<<20/13)
+	// Generous for a loaded machine; a quadratic parser takes minutes.
+	assert.Less(t, time.Since(start), 20*time.Second)
+}
+
+func TestMappedPrefixes(t *testing.T) {
+	t.Parallel()
+	var cfg webhookConfig
+	WithTrustedProxies(netip.MustParsePrefix("::ffff:10.0.0.0/104"))(&cfg)
+	WithAllowedIPs(netip.MustParsePrefix("::ffff:52.78.100.19/128"))(&cfg)
+	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, cfg.trusted)
+	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("52.78.100.19/32")}, cfg.allowed)
+	r, _ := http.NewRequest(http.MethodPost, "http://example/webhook", nil)
+	r.RemoteAddr = "10.1.2.3:1"
+	r.Header.Set("X-Forwarded-For", "52.78.100.19")
+	a, ok := cfg.sourceAddr(r)
+	assert.True(t, ok)
+	assert.Equal(t, netip.MustParseAddr("52.78.100.19"), a)
 }

@@ -37,8 +37,10 @@ func mockClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport,
 	all := append([]Option{
 		WithHTTPClient(&http.Client{Transport: mt}),
 		WithRetryPolicy(RetryPolicy{Sleep: noSleep}),
-		WithTimeout(time.Second),
-		WithSettleWindow(2 * time.Second),
+		// Long enough for a page of 1,000 payments under -race on a loaded
+		// machine; the settle window's waits take no time (noSleep).
+		WithTimeout(20 * time.Second),
+		WithSettleWindow(30 * time.Second),
 	}, opts...)
 	c, err := NewClient(testKey, testSecret, all...)
 	require.NoError(t, err)

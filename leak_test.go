@@ -268,3 +268,52 @@ func TestLeakCheckerFindsLeaks(t *testing.T) {
 		t.Error("a plain struct's fields were not caught")
 	}
 }
+
+// FuzzMasking: what every surface prints of a card request depends only on
+// the card's first 6 and last 4 digits and on which secret fields are set,
+// never on the hidden digits or on the values of expiry, birth, pwd_2digit
+// and CVC. Two requests that differ only there must print the same.
+func FuzzMasking(f *testing.F) {
+	f.Add("5409-2638-1052-7716", "2089-06", "830512", "47", "913")
+	f.Add("4111111111111", "", "", "", "")
+	f.Add("6011 0009 9013 9424 123", "x", "1234567890", "0", "1234")
+	f.Add("12345", "2028-12", "", "12", "")
+	f.Fuzz(func(t *testing.T, card, expiry, birth, pwd2, cvc string) {
+		other := func(s string) string {
+			if s == "" {
+				return ""
+			}
+			return "other value"
+		}
+		card2 := "[not a card]"
+		if card == "" {
+			card2 = ""
+		} else if d, ok := cardDigits(card); ok {
+			// The same first 6 and last 4, every hidden digit changed.
+			b := []byte(d)
+			for i := 6; i < len(b)-4; i++ {
+				b[i] = '0' + (b[i]-'0'+1)%10
+			}
+			card2 = string(b)
+		}
+		reqs := func(card, expiry, birth, pwd2, cvc string) []any {
+			return []any{
+				OnetimePaymentRequest{MerchantUID: "m", Amount: 1, CardNumber: card, Expiry: expiry, Birth: birth, Pwd2Digit: pwd2, CVC: cvc},
+				IssueBillingKeyRequest{CustomerUID: "c", CardNumber: card, Expiry: expiry, Birth: birth, Pwd2Digit: pwd2, CVC: cvc},
+			}
+		}
+		a := reqs(card, expiry, birth, pwd2, cvc)
+		b := reqs(card2, other(expiry), other(birth), other(pwd2), other(cvc))
+		for i := range a {
+			for _, v := range []func(any) any{func(v any) any { return v }, ptrTo, sliceOf, typedHolder} {
+				for _, surf := range leakSurfaces() {
+					oa, erra := surf.render(v(a[i]))
+					ob, errb := surf.render(v(b[i]))
+					if (erra == nil) != (errb == nil) || oa != ob {
+						t.Fatalf("%s of %T depends on hidden data:\n%s\n%s", surf.name, a[i], oa, ob)
+					}
+				}
+			}
+		}
+	})
+}

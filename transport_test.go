@@ -27,6 +27,9 @@ func TestDefaultSettleWindowCoversTheTimeout(t *testing.T) {
 	c, err = NewClient("k", "s", WithTimeout(2*time.Minute))
 	require.NoError(t, err)
 	assert.Equal(t, 3*time.Minute, c.cfg.settleWindow)
+	c, err = NewClient("k", "s", WithSettleWindow(900*time.Millisecond))
+	require.NoError(t, err, "only the window chosen: the attempts fit in it")
+	assert.Equal(t, 600*time.Millisecond, c.cfg.timeout)
 }
 
 // TestSecretsScrubbedFromAnswers: a server that echoes the secret, the

@@ -198,7 +198,7 @@ func WithAllowedIPs(prefixes ...netip.Prefix) WebhookOption {
 	return func(c *webhookConfig) {
 		for _, p := range prefixes {
 			if p.IsValid() {
-				c.allowed = append(c.allowed, p.Masked())
+				c.allowed = append(c.allowed, unmapPrefix(p))
 			}
 		}
 	}
@@ -224,10 +224,19 @@ func WithTrustedProxies(prefixes ...netip.Prefix) WebhookOption {
 	return func(c *webhookConfig) {
 		for _, p := range prefixes {
 			if p.IsValid() {
-				c.trusted = append(c.trusted, p.Masked())
+				c.trusted = append(c.trusted, unmapPrefix(p))
 			}
 		}
 	}
+}
+
+// unmapPrefix turns an IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) into
+// its IPv4 form, as addresses are compared unmapped.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96).Masked()
+	}
+	return p.Masked()
 }
 
 // WithTrustedProxyHeader narrows which forwarding header the allow-list
@@ -280,6 +289,32 @@ func WithTrustedProxyHeader(name string) WebhookOption {
 //	}
 //
 // The check still belongs to fn: that p.Amount is what the order costs.
+//
+// Deliveries for one imp_uid that arrive while a lookup for it is in
+// flight share that lookup (each fn call gets its own copy of the payment),
+// so a burst of forged or repeated notifications costs one GetPayment.
+// Distinct imp_uids cost one each: behind the internet, turn the
+// allow-list on (WithIamportIPs, and WithTrustedProxies behind a proxy).
+//
+// The handler bounds the body (64 KiB, a larger declared Content-Length is
+// refused before reading), but only the merchant's http.Server bounds the
+// time a client may hold a connection. Set, at least:
+//
+//	srv := &http.Server{
+//		Handler:           mux,
+//		ReadHeaderTimeout: 5 * time.Second,  // slow headers (slowloris)
+//		ReadTimeout:       15 * time.Second, // a slow body; covers headers too
+//		WriteTimeout:      60 * time.Second, // > the payment lookup (with its retries) + fn
+//		IdleTimeout:       60 * time.Second,
+//		MaxHeaderBytes:    32 << 10,
+//	}
+//
+// Without ReadHeaderTimeout and ReadTimeout, a client that sends a byte a
+// minute keeps a goroutine and a connection forever (the zero values mean
+// no timeout). WriteTimeout must leave room for the GetPayment (and its
+// retries while Iamport answers 5xx) and fn: when it is too short, Iamport
+// sees an error and delivers again, which fn tolerates (it is idempotent).
+//
 // When the client has a logger (WithLogger), each refusal and each error of
 // fn is logged at Warn with the reason and the imp_uid. fn must not be nil
 // (WebhookHandler panics).

@@ -25,6 +25,8 @@ import (
 	"github.com/billingkr/iamport-go/iamporttest"
 )
 
+const adminToken = "e2e-admin-token-0123456789abcdef"
+
 // env is the example app on the embedded fake, served on a random loopback
 // port, with a record of what the browser sent to the completion routes.
 type env struct {
@@ -47,7 +49,7 @@ func startApp(t *testing.T) *env {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	e := &env{url: "http://" + ln.Addr().String()}
-	e.app, err = app.New(app.Config{PublicURL: e.url})
+	e.app, err = app.New(app.Config{PublicURL: e.url, AdminToken: adminToken})
 	require.NoError(t, err)
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(e.serve)}}
 	srv.Start()
@@ -204,8 +206,16 @@ func register(t *testing.T, ctx context.Context, e *env, plan string, mobile boo
 	}
 	p.heading = read("#result h1")
 	p.merchantUID = read("#merchant-uid")
-	p.customerUID = read("#customer-uid")
 	p.body = read("#result")
+	// The result page shows no customer_uid: the test takes it from the
+	// app's store.
+	o, ok, err := e.app.Store().Order(context.Background(), p.merchantUID)
+	require.NoError(t, err)
+	require.True(t, ok, "order %s stored", p.merchantUID)
+	p.customerUID = o.CustomerUID
+	html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	require.NoError(t, err)
+	assert.NotContains(t, html, p.customerUID, "the result page shows no customer_uid")
 	p.location, err = chromedp.Run(ctx, chromedp.Location())
 	require.NoError(t, err)
 	return p
@@ -287,10 +297,15 @@ func TestPaymentWindowInChromium(t *testing.T) {
 			}
 
 			if tc.amount > 0 && !tc.mobile {
-				// "Charge now": AgainPayment on the stored key.
+				// "Charge now": AgainPayment on the stored key, by the
+				// signed-in admin.
+				adminLogin(t, ctx, e)
 				require.NoError(t, chromedp.Do(ctx,
+					chromedp.Navigate(e.url+"/subscriptions/"+p.customerUID),
+					chromedp.WaitVisible(chromedp.CSS("#charge-now")),
 					chromedp.Click(chromedp.CSS("#charge-now")),
-					chromedp.WaitVisible(chromedp.CSS("#charges")),
+					// The page already has the table: wait for the new row.
+					chromedp.WaitVisible(chromedp.CSS("#charges tr.paid")),
 				))
 				charges, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#charges")))
 				require.NoError(t, err)
@@ -357,4 +372,165 @@ func webhookAccepted(hooks []iamporttest.Webhook, impUID string) bool {
 		}
 	}
 	return false
+}
+
+// adminLogin signs the browser in at /admin/login with the admin token.
+func adminLogin(t *testing.T, ctx context.Context, e *env) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(e.url+"/admin/login"),
+		chromedp.WaitVisible(chromedp.CSS("#admin-token")),
+		chromedp.SetValue(chromedp.CSS("#admin-token"), adminToken),
+		chromedp.Click(chromedp.CSS("#admin-login")),
+		chromedp.WaitVisible(chromedp.CSS("#admin")),
+	))
+}
+
+// attacker serves a page of another origin (another loopback port: another
+// origin, the same site) that posts a form to target when loaded.
+func attacker(t *testing.T, target string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><form id="f" method="post" action="%s"><input name="x" value="1"></form>
+<script>document.getElementById('f').submit()</script>`, target)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// waitAnswer waits until the attacker's self-posting form has brought the
+// browser to the app's answer, and returns the answer's text.
+func waitAnswer(t *testing.T, ctx context.Context, e *env) string {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		l, err := chromedp.Run(ctx, chromedp.Location())
+		return err == nil && strings.HasPrefix(l, e.url)
+	}, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS("body"))))
+	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	require.NoError(t, err)
+	return body
+}
+
+func TestAttacksInChromium(t *testing.T) {
+	path := chromiumPath(t)
+	e := startApp(t)
+	browser := newBrowser(t, path)
+	fake := e.app.Fake()
+	bg := context.Background()
+
+	// A victim's subscription, registered in the window.
+	victim := register(t, tab(t, browser), e, "first", false, app.GoodTestCard, false)
+	require.Equal(t, "정기결제 등록 완료", victim.heading, victim.body)
+	charges := func() int {
+		sub, ok, err := e.app.Store().Subscription(bg, victim.customerUID)
+		require.NoError(t, err)
+		require.True(t, ok)
+		return len(sub.Charges)
+	}
+
+	t.Run("public page lists no customer", func(t *testing.T) {
+		ctx := tab(t, browser)
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate(e.url+"/"),
+			chromedp.WaitVisible(chromedp.CSS("#subscribe-form")),
+		))
+		html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+		require.NoError(t, err)
+		assert.NotContains(t, html, victim.customerUID)
+		assert.NotContains(t, html, victim.merchantUID)
+		assert.NotContains(t, html, "/subscriptions/")
+	})
+
+	t.Run("admin pages need the admin", func(t *testing.T) {
+		ctx := tab(t, browser)
+		for _, u := range []string{e.url + "/admin", e.url + "/subscriptions/" + victim.customerUID} {
+			require.NoError(t, chromedp.Do(ctx,
+				chromedp.Navigate(u),
+				chromedp.WaitVisible(chromedp.CSS("#login")),
+			))
+			html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+			require.NoError(t, err)
+			assert.Contains(t, html, "관리자 로그인이 필요합니다", u)
+			assert.NotContains(t, html, victim.customerUID, u)
+		}
+		// A stranger's page posts "charge now" before anyone signed in.
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate(attacker(t, e.url+"/subscriptions/"+victim.customerUID+"/charge")),
+			chromedp.WaitReady(chromedp.CSS("body")),
+		))
+		waitAnswer(t, ctx, e)
+		assert.Equal(t, 0, charges())
+	})
+
+	t.Run("cross-site post refused even with the admin's cookie", func(t *testing.T) {
+		ctx := tab(t, browser)
+		adminLogin(t, ctx, e) // the browser now holds the admin's session cookie
+		evil := attacker(t, e.url+"/subscriptions/"+victim.customerUID+"/charge")
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate(evil),
+			chromedp.WaitReady(chromedp.CSS("body")),
+		))
+		assert.Contains(t, waitAnswer(t, ctx, e), "cross-origin request refused")
+		assert.Equal(t, 0, charges(), "the stranger's post charged nothing")
+		assert.Equal(t, 0, fake.Charges(victim.merchantUID)-1, "only the registration's first charge")
+
+		// The admin's own click on the app's page does charge.
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate(e.url+"/subscriptions/"+victim.customerUID),
+			chromedp.WaitVisible(chromedp.CSS("#charge-now")),
+			chromedp.Click(chromedp.CSS("#charge-now")),
+			chromedp.WaitVisible(chromedp.CSS("#charges tr.paid")), // the new row, after the post
+		))
+		assert.Equal(t, 1, charges())
+	})
+
+	t.Run("pages refuse to be framed", func(t *testing.T) {
+		ctx := tab(t, browser)
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate(e.url+"/"),
+			chromedp.WaitVisible(chromedp.CSS("#subscribe-form")),
+		))
+		xfo, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch('/').then(r => r.headers.get('X-Frame-Options'))`, chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+		csp, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch('/').then(r => r.headers.get('Content-Security-Policy'))`, chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+		assert.Equal(t, "DENY", xfo)
+		assert.Contains(t, csp, "frame-ancestors 'none'")
+	})
+
+	t.Run("browser failure then webhook success completes the order", func(t *testing.T) {
+		ctx := tab(t, browser)
+		p := register(t, ctx, e, "first", false, app.GoodTestCard, true) // the user closes the window
+		require.Equal(t, "결제 실패", p.heading, p.body)
+		o, _, err := e.app.Store().Order(bg, p.merchantUID)
+		require.NoError(t, err)
+		require.Equal(t, app.OrderFailed, o.Status)
+
+		// The payment goes through after all (the window retried, the
+		// user paid on another device): Iamport's webhook reaches the app.
+		res := fake.RequestPay(iamporttest.WindowRequest{
+			PG: "jtnet", MerchantUID: p.merchantUID, Name: o.Name, Amount: o.Amount,
+			CustomerUID: p.customerUID, CardNumber: app.GoodTestCard,
+		})
+		require.True(t, res.Success, res.ErrorMsg)
+		fake.WaitWebhooks()
+		assert.True(t, webhookAccepted(fake.Webhooks(), res.ImpUID))
+		o, _, err = e.app.Store().Order(bg, p.merchantUID)
+		require.NoError(t, err)
+		assert.Equal(t, app.OrderDone, o.Status)
+		assert.Equal(t, "webhook", o.VerifiedBy)
+		_, ok, err := e.app.Store().Subscription(bg, p.customerUID)
+		require.NoError(t, err)
+		assert.True(t, ok, "subscription stored")
+
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Reload(),
+			chromedp.WaitVisible(chromedp.CSS("#result")),
+		))
+		heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#result h1")))
+		require.NoError(t, err)
+		assert.Equal(t, "정기결제 등록 완료", strings.TrimSpace(heading))
+	})
 }

@@ -7,22 +7,30 @@
 //
 // With IAMPORT_API_KEY, IAMPORT_API_SECRET and IAMPORT_IMP_CODE (가맹점
 // 식별코드) set, it uses the real API and Iamport's JavaScript SDK instead.
-// Optional: IAMPORT_PG (default jtnet), IAMPORT_API_BASE, PUBLIC_URL (the
-// address browsers and Iamport use; default the listening address), and
-// IAMPORT_TRUSTED_PROXY_HEADER (e.g. X-Forwarded-For, for the webhook's
-// source-address allow-list behind a proxy).
+// PUBLIC_URL (the https address browsers and Iamport reach) is required
+// then; on the fake it defaults to the listening address. ADMIN_TOKEN (at
+// least 16 characters) opens the admin pages (/admin: subscriptions and
+// "charge now"); on the fake, without it, a random one is printed at start.
+// Optional: IAMPORT_PG (default jtnet), IAMPORT_API_BASE,
+// IAMPORT_TRUSTED_PROXIES (comma-separated CIDRs of the reverse proxies in
+// front of the app, for the webhook's source-address allow-list) and
+// IAMPORT_TRUSTED_PROXY_HEADER (the one forwarding header they set).
 package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	iamport "github.com/billingkr/iamport-go"
@@ -52,14 +60,43 @@ func run(addr string) error {
 		PG:         os.Getenv("IAMPORT_PG"),
 		APIBaseURL: os.Getenv("IAMPORT_API_BASE"),
 		PublicURL:  os.Getenv("PUBLIC_URL"),
+		AdminToken: os.Getenv("ADMIN_TOKEN"),
 		Logger:     logger,
 	}
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = url
-	}
-	if cfg.APIKey != "" {
+	if cfg.APIKey == "" {
+		// The embedded fake: the listening address (never a request's Host)
+		// is the public one, and a random admin token unless one is set.
+		if cfg.PublicURL == "" {
+			cfg.PublicURL = url
+		}
+		if cfg.AdminToken == "" {
+			b := make([]byte, 16)
+			_, _ = rand.Read(b)
+			cfg.AdminToken = hex.EncodeToString(b)
+			fmt.Printf("admin token (fake mode, set ADMIN_TOKEN to choose it): %s\n", cfg.AdminToken)
+		}
+	} else {
+		if cfg.PublicURL == "" {
+			ln.Close()
+			return errors.New("PUBLIC_URL is required with real credentials (the https address browsers and Iamport reach)")
+		}
+		if cfg.AdminToken == "" {
+			logger.Warn("ADMIN_TOKEN is not set: the admin pages refuse everyone")
+		}
 		// Real Iamport: only its webhook addresses may post notifications.
 		cfg.WebhookOptions = []iamport.WebhookOption{iamport.WithIamportIPs()}
+		if v := os.Getenv("IAMPORT_TRUSTED_PROXIES"); v != "" {
+			var prefixes []netip.Prefix
+			for _, f := range strings.Split(v, ",") {
+				p, err := netip.ParsePrefix(strings.TrimSpace(f))
+				if err != nil {
+					ln.Close()
+					return fmt.Errorf("IAMPORT_TRUSTED_PROXIES: %w", err)
+				}
+				prefixes = append(prefixes, p)
+			}
+			cfg.WebhookOptions = append(cfg.WebhookOptions, iamport.WithTrustedProxies(prefixes...))
+		}
 		if h := os.Getenv("IAMPORT_TRUSTED_PROXY_HEADER"); h != "" {
 			cfg.WebhookOptions = append(cfg.WebhookOptions, iamport.WithTrustedProxyHeader(h))
 		}
@@ -76,7 +113,18 @@ func run(addr string) error {
 	}
 	fmt.Printf("jtnet-window on %s: open %s/\n", mode, url)
 
-	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts bound what a slow or idle client can hold: headers, the
+	// whole request (bodies here are a few KiB), the response (a webhook
+	// or "charge now" waits for Iamport, which its own retries bound), and
+	// idle keep-alive connections.
+	srv := &http.Server{
+		Handler:           a,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	go func() {

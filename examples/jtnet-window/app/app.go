@@ -17,7 +17,18 @@
 //     Client.WebhookHandler, which re-fetches the payment. It completes an
 //     order the browser never came back for, and updates charges.
 //  4. POST /subscriptions/{customer_uid}/charge: "charge now", AgainPayment
-//     on the stored billing key.
+//     on the stored billing key. It is an admin action: GET /admin lists the
+//     subscriptions, and every /admin and /subscriptions page needs the admin
+//     token (Config.AdminToken; see security.go).
+//
+// As a template it is safe to copy: every response carries a
+// Content-Security-Policy with frame-ancestors 'none' and X-Frame-Options
+// (no clickjacking); state-changing requests from another origin are
+// refused (security.go); no public page shows a customer_uid or another
+// customer's card; the browser's report of the window's outcome is never
+// final in either direction (complete asks Iamport); notice_url and
+// m_redirect_url come from Config.PublicURL, never from a request's Host;
+// and the in-memory store is bounded.
 //
 // Without API credentials the app runs on the embedded fake Iamport
 // (iamporttest) and serves static/fake-iamport.js in place of Iamport's
@@ -82,9 +93,16 @@ type Config struct {
 	// CDN with credentials, the stand-in on the fake).
 	SDKURL string
 	// PublicURL is the app's address as browsers and Iamport reach it, e.g.
-	// https://shop.example.com; m_redirect_url and notice_url are built
-	// from it ("" = from each request's Host).
+	// https://shop.example.com (required): m_redirect_url and notice_url
+	// are built from it, never from a request's Host header (which a
+	// client chooses), and cross-origin checks compare with its origin.
 	PublicURL string
+	// AdminToken guards the admin pages (the subscription list, a
+	// subscription's charges, "charge now"): at least 16 characters, e.g.
+	// from the ADMIN_TOKEN environment variable. Empty: the admin pages
+	// refuse everyone. An example's stand-in for the merchant's own staff
+	// sign-in.
+	AdminToken string
 	// PlanName and PlanAmount are the subscription's product (default
 	// "월간 구독", 1004 won): the first charge and every "charge now".
 	PlanName   string
@@ -107,6 +125,8 @@ type App struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	pages  map[string]*template.Template
+	origin string // scheme://host of PublicURL
+	csp    string
 
 	// mu serialises the completion of orders and updates of subscriptions:
 	// the callback, the redirect and the webhook can race for the same
@@ -130,7 +150,14 @@ func New(cfg Config) (*App, error) {
 		cfg.PlanAmount = 1004
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	a := &App{cfg: cfg, store: cfg.Store, log: cfg.Logger}
+	origin, err := publicOrigin(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AdminToken != "" && len(cfg.AdminToken) < minAdminToken {
+		return nil, fmt.Errorf("the admin token must be at least %d characters", minAdminToken)
+	}
+	a := &App{cfg: cfg, store: cfg.Store, log: cfg.Logger, origin: origin}
 	if a.store == nil {
 		a.store = NewMemStore()
 	}
@@ -139,11 +166,7 @@ func New(cfg Config) (*App, error) {
 	}
 	opts := []iamport.Option{iamport.WithLogger(a.log), iamport.WithUserAgent("jtnet-window-example")}
 	if cfg.APIKey == "" {
-		var fakeOpts []iamporttest.ServerOption
-		if cfg.PublicURL != "" {
-			fakeOpts = append(fakeOpts, iamporttest.WithWebhookURL(cfg.PublicURL+"/webhook/iamport"))
-		}
-		a.fake = iamporttest.NewServer(fakeOpts...)
+		a.fake = iamporttest.NewServer(iamporttest.WithWebhookURL(cfg.PublicURL + "/webhook/iamport"))
 		a.fake.DeclineCard(DeclinedTestCard, DeclineReason)
 		cfg.APIKey, cfg.APISecret = a.fake.APIKey, a.fake.APISecret
 		opts = append(opts, iamport.WithBaseURL(a.fake.URL()))
@@ -174,6 +197,7 @@ func New(cfg Config) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	a.csp = contentSecurityPolicy(a.cfg.SDKURL)
 	a.routes()
 	return a, nil
 }
@@ -191,8 +215,18 @@ func (a *App) Fake() *iamporttest.Server { return a.fake }
 // Store returns the app's store.
 func (a *App) Store() Store { return a.store }
 
-// ServeHTTP serves the app.
-func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the app: security headers on every response, and
+// cross-origin state-changing requests refused (security.go).
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.secureHeaders(w)
+	if !a.sameOrigin(r) {
+		a.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path,
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
 
 func (a *App) routes() {
 	m := http.NewServeMux()
@@ -201,8 +235,12 @@ func (a *App) routes() {
 	m.HandleFunc("POST /complete", a.completeCallback)
 	m.HandleFunc("GET /complete/mobile", a.completeRedirect)
 	m.HandleFunc("GET /orders/{merchant_uid}", a.showOrder)
-	m.HandleFunc("GET /subscriptions/{customer_uid}", a.showSubscription)
-	m.HandleFunc("POST /subscriptions/{customer_uid}/charge", a.chargeNow)
+	m.HandleFunc("GET /subscriptions/{customer_uid}", a.admin(a.showSubscription))
+	m.HandleFunc("POST /subscriptions/{customer_uid}/charge", a.admin(a.chargeNow))
+	m.HandleFunc("GET /admin", a.admin(a.adminIndex))
+	m.HandleFunc("GET /admin/login", a.loginPage)
+	m.HandleFunc("POST /admin/login", a.login)
+	m.HandleFunc("POST /admin/logout", a.logout)
 	m.Handle("/webhook/iamport", a.client.WebhookHandler(a.onWebhook, a.cfg.WebhookOptions...))
 	files := http.FileServerFS(staticFS) // paths /static/... in the embedded static/
 	m.Handle("GET /static/checkout.js", files)
@@ -216,18 +254,17 @@ func (a *App) routes() {
 
 // ---- pages ----
 
+// index is the public page: the registration form, and nothing about
+// other customers.
 func (a *App) index(w http.ResponseWriter, r *http.Request) {
-	subs, err := a.store.Subscriptions(r.Context())
-	if err != nil {
-		a.fail(w, r, http.StatusInternalServerError, err)
-		return
-	}
 	a.render(w, http.StatusOK, "index", map[string]any{
 		"IMPCode": a.cfg.IMPCode, "SDKURL": a.cfg.SDKURL, "PlanName": a.cfg.PlanName,
-		"PlanAmount": a.cfg.PlanAmount, "Subscriptions": subs,
+		"PlanAmount": a.cfg.PlanAmount,
 	})
 }
 
+// showOrder is the buyer's result page, reached by the order's unguessable
+// merchant_uid. It shows this order only, and no customer_uid.
 func (a *App) showOrder(w http.ResponseWriter, r *http.Request) {
 	o, ok, err := a.store.Order(r.Context(), r.PathValue("merchant_uid"))
 	if err != nil || !ok {
@@ -292,10 +329,15 @@ func (a *App) createOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.store.PutOrder(r.Context(), o); err != nil {
+		if errors.Is(err, ErrStoreFull) {
+			a.log.Warn("order refused: store full")
+			http.Error(w, "too many open orders, try again later", http.StatusServiceUnavailable)
+			return
+		}
 		http.Error(w, "could not store the order", http.StatusInternalServerError)
 		return
 	}
-	base := a.baseURL(r)
+	base := a.cfg.PublicURL
 	writeJSON(w, http.StatusOK, payParams{
 		PG: a.cfg.PG, PayMethod: "card", MerchantUID: o.MerchantUID, Name: o.Name,
 		Amount: o.Amount, CustomerUID: o.CustomerUID,
@@ -347,10 +389,12 @@ type unknownOrderError struct{ merchantUID string }
 func (e *unknownOrderError) Error() string { return "알 수 없는 주문입니다: " + e.merchantUID }
 
 // complete settles an order from what the browser reported. The browser's
-// word decides nothing by itself: success is checked with Iamport, and a
-// failure only ends an order that is still pending (the webhook can still
-// complete it if Iamport says it was paid). It is idempotent: an order that
-// is no longer pending is returned as it is.
+// word is never final, in either direction: a reported success is checked
+// with Iamport (verifyAndStore), and so is a reported failure (a forged or
+// mistaken "failed" must not lose a payment that went through). An order
+// that failed can still be completed later, by a genuine success (the
+// webhook, or a verified report). It is idempotent: a done order is
+// returned as it is.
 func (a *App) complete(ctx context.Context, res *iamport.RedirectResult, via string) (Order, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -361,17 +405,48 @@ func (a *App) complete(ctx context.Context, res *iamport.RedirectResult, via str
 	if !ok {
 		return Order{}, &unknownOrderError{res.MerchantUID}
 	}
-	if o.Status != OrderPending {
+	if o.Status == OrderDone {
 		return o, nil
 	}
-	if !res.Success {
-		o.Status, o.FailReason = OrderFailed, res.ErrorMsg
-		if o.FailReason == "" {
-			o.FailReason = "결제창이 실패를 알렸습니다 (" + res.ErrorCode + ")"
-		}
-		return o, a.store.PutOrder(ctx, o)
+	if res.Success {
+		return a.verifyAndStore(ctx, o, res.ImpUID, via)
 	}
-	return a.verifyAndStore(ctx, o, res.ImpUID, via)
+	return a.reportedFailure(ctx, o, res, via)
+}
+
+// reportedFailure asks Iamport about an order the browser says failed: by
+// merchant_uid for a first charge, by customer_uid for a key only. What
+// Iamport has decides; the browser's message is only the reason shown when
+// Iamport has nothing. Iamport unreachable: the order stays pending.
+// Called with a.mu held.
+func (a *App) reportedFailure(ctx context.Context, o Order, res *iamport.RedirectResult, via string) (Order, error) {
+	reason := res.ErrorMsg
+	if reason == "" {
+		reason = "결제창이 실패를 알렸습니다 (" + res.ErrorCode + ")"
+	}
+	if o.Amount > 0 {
+		p, err := a.client.FindPayment(ctx, o.MerchantUID)
+		switch {
+		case errors.Is(err, iamport.ErrNotFound):
+		case err != nil:
+			return o, err
+		case p.IsPaid():
+			return a.verifyAndStore(ctx, o, p.ImpUID, via)
+		case p.FailReason != "":
+			reason = p.FailReason
+		}
+	} else {
+		_, err := a.client.VerifyBillingKey(ctx, o.CustomerUID)
+		switch {
+		case err == nil:
+			return a.verifyAndStore(ctx, o, "", via)
+		case errors.Is(err, iamport.ErrNotFound):
+		default:
+			return o, err
+		}
+	}
+	o.Status, o.FailReason = OrderFailed, reason
+	return o, a.store.PutOrder(ctx, o)
 }
 
 // verifyAndStore asks Iamport whether the order really went through and, if
@@ -470,8 +545,8 @@ func (a *App) onWebhook(ctx context.Context, ev *iamport.WebhookEvent, p *iampor
 // chargeNow charges the stored billing key once (AgainPayment). The charge
 // is recorded as pending, with its merchant_uid, before the call: whatever
 // happens next (a crash, a timeout), the merchant_uid is known and a retry
-// with it, or the webhook, settles it. A real service would also check that
-// the signed-in user owns the subscription, and use a CSRF token.
+// with it, or the webhook, settles it. It is an admin action (a.admin), and
+// a cross-origin post never reaches it (a.sameOrigin).
 func (a *App) chargeNow(w http.ResponseWriter, r *http.Request) {
 	ctx, cuid := r.Context(), r.PathValue("customer_uid")
 	ch := Charge{MerchantUID: newUID("chg"), Status: "pending", At: time.Now()}
@@ -491,7 +566,7 @@ func (a *App) chargeNow(w http.ResponseWriter, r *http.Request) {
 		Name:        sub.PlanName,
 		BuyerName:   sub.BuyerName,
 		BuyerEmail:  sub.BuyerEmail,
-		NoticeURL:   a.baseURL(r) + "/webhook/iamport",
+		NoticeURL:   a.cfg.PublicURL + "/webhook/iamport",
 	})
 	var declined *iamport.PaymentFailedError
 	switch {
@@ -573,18 +648,6 @@ func (a *App) fakeRequestPay(w http.ResponseWriter, r *http.Request) {
 
 // ---- helpers ----
 
-// baseURL is the app's public address: Config.PublicURL, or the request's.
-func (a *App) baseURL(r *http.Request) string {
-	if a.cfg.PublicURL != "" {
-		return a.cfg.PublicURL
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 func newUID(prefix string) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
@@ -612,7 +675,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"won": won}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"index", "order", "subscription", "error"} {
+	for _, name := range []string{"index", "order", "subscription", "error", "admin", "login"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err

@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+const testAdminToken = "admin-token-for-tests-0123456789"
+
 // testApp is the app on the embedded fake, served on a loopback port.
 type testApp struct {
 	*App
@@ -28,7 +30,7 @@ func startApp(t *testing.T) *testApp {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	base := "http://" + ln.Addr().String()
-	a, err := New(Config{PublicURL: base})
+	a, err := New(Config{PublicURL: base, AdminToken: testAdminToken})
 	require.NoError(t, err)
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a}}
 	srv.Start()
@@ -36,12 +38,19 @@ func startApp(t *testing.T) *testApp {
 	return &testApp{App: a, url: base, hc: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-func (ta *testApp) do(t *testing.T, method, path, contentType, body string) (*http.Response, string) {
+func (ta *testApp) do(t *testing.T, method, path, contentType, body string, hdr ...string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, ta.url+path, strings.NewReader(body))
 	require.NoError(t, err)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
+		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := ta.hc.Do(req)
 	require.NoError(t, err)
@@ -50,6 +59,9 @@ func (ta *testApp) do(t *testing.T, method, path, contentType, body string) (*ht
 	require.NoError(t, err)
 	return resp, string(b)
 }
+
+// adminAuth is the header that carries the admin token.
+var adminAuth = []string{"Authorization", "Bearer " + testAdminToken}
 
 // order creates an order as the page's script does.
 func (ta *testApp) order(t *testing.T, plan string) payParams {
@@ -90,7 +102,7 @@ func (ta *testApp) follow(t *testing.T, resp *http.Response, body string) (int, 
 	}
 	loc := resp.Header.Get("Location")
 	require.True(t, strings.HasPrefix(loc, "/"), loc)
-	resp, body = ta.do(t, http.MethodGet, loc, "", "")
+	resp, body = ta.do(t, http.MethodGet, loc, "", "", adminAuth...)
 	return resp.StatusCode, body
 }
 
@@ -132,8 +144,8 @@ func TestRegisterWithFirstChargePC(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, page, "정기결제 등록 완료")
 
-	// Charge now: AgainPayment on the stored key.
-	resp, body := ta.do(t, http.MethodPost, "/subscriptions/"+p.CustomerUID+"/charge", "", "")
+	// Charge now: AgainPayment on the stored key (an admin action).
+	resp, body := ta.do(t, http.MethodPost, "/subscriptions/"+p.CustomerUID+"/charge", "", "", adminAuth...)
 	status, page = ta.follow(t, resp, body)
 	require.Equal(t, http.StatusOK, status, page)
 	sub, _, _ = ta.Store().Subscription(context.Background(), p.CustomerUID)
@@ -144,7 +156,7 @@ func TestRegisterWithFirstChargePC(t *testing.T) {
 
 	// A declined charge is recorded as failed with its reason.
 	ta.Fake().DeclineCustomer(p.CustomerUID, "잔액부족")
-	resp, body = ta.do(t, http.MethodPost, "/subscriptions/"+p.CustomerUID+"/charge", "", "")
+	resp, body = ta.do(t, http.MethodPost, "/subscriptions/"+p.CustomerUID+"/charge", "", "", adminAuth...)
 	status, page = ta.follow(t, resp, body)
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, page, "잔액부족")
@@ -153,7 +165,9 @@ func TestRegisterWithFirstChargePC(t *testing.T) {
 	assert.Equal(t, "failed", sub.Charges[1].Status)
 
 	_, index := ta.do(t, http.MethodGet, "/", "", "")
-	assert.Contains(t, index, "/subscriptions/"+p.CustomerUID)
+	assert.NotContains(t, index, p.CustomerUID, "the public page lists no subscription")
+	_, admin := ta.do(t, http.MethodGet, "/admin", "", "", adminAuth...)
+	assert.Contains(t, admin, "/subscriptions/"+p.CustomerUID)
 }
 
 func TestRegisterKeyOnlyMobileRedirect(t *testing.T) {
@@ -283,11 +297,11 @@ func TestStaticAndModes(t *testing.T) {
 
 	// With credentials: the real SDK and no stand-in. Nothing is sent to
 	// Iamport to render the page.
-	_, err := New(Config{APIKey: "k", APISecret: "s"})
+	_, err := New(Config{APIKey: "k", APISecret: "s", PublicURL: "https://shop.example.com"})
 	assert.Error(t, err, "IMP code required")
-	_, err = New(Config{APIKey: "k"})
+	_, err = New(Config{APIKey: "k", PublicURL: "https://shop.example.com"})
 	assert.Error(t, err)
-	live, err := New(Config{APIKey: "k", APISecret: "s", IMPCode: "imp12345678", APIBaseURL: "http://127.0.0.1:1"})
+	live, err := New(Config{APIKey: "k", APISecret: "s", IMPCode: "imp12345678", APIBaseURL: "http://127.0.0.1:1", PublicURL: "https://shop.example.com"})
 	require.NoError(t, err)
 	defer live.Close()
 	assert.Nil(t, live.Fake())

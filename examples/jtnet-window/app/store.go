@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
 	"time"
@@ -69,25 +70,93 @@ type Store interface {
 	Subscriptions(ctx context.Context) ([]Subscription, error)
 }
 
+// ErrStoreFull is PutOrder's answer for a new order when the store holds
+// as many orders as it may and none can be dropped.
+var ErrStoreFull = errors.New("order store full")
+
+// DefaultMaxOrders bounds a MemStore's orders: anyone can create orders
+// (POST /orders is public), so the store must not grow without limit.
+const DefaultMaxOrders = 10000
+
+// PendingOrderTTL is how long a MemStore keeps a pending order that
+// nothing settled before it may drop it to make room: long past any
+// payment window and Iamport's webhook retries.
+const PendingOrderTTL = 24 * time.Hour
+
 // MemStore is a Store in memory, safe for concurrent use. Values are copied
-// in and out.
+// in and out. It holds at most its maximum of orders: to make room it drops
+// failed orders first, then pending ones older than PendingOrderTTL, then
+// the oldest done ones (their subscriptions stay); when only recent
+// pending orders are left, a new order is ErrStoreFull. A database-backed
+// Store needs the same care: expire abandoned orders, and limit how fast
+// one client can create them.
 type MemStore struct {
-	mu     sync.Mutex
-	orders map[string]Order
-	subs   map[string]Subscription
+	mu        sync.Mutex
+	maxOrders int
+	orders    map[string]Order
+	subs      map[string]Subscription
+	now       func() time.Time
 }
 
-// NewMemStore returns an empty MemStore.
-func NewMemStore() *MemStore {
-	return &MemStore{orders: map[string]Order{}, subs: map[string]Subscription{}}
+// NewMemStore returns an empty MemStore holding at most DefaultMaxOrders
+// orders.
+func NewMemStore() *MemStore { return NewMemStoreSize(DefaultMaxOrders) }
+
+// NewMemStoreSize returns an empty MemStore holding at most maxOrders
+// orders (at least 1).
+func NewMemStoreSize(maxOrders int) *MemStore {
+	return &MemStore{maxOrders: max(maxOrders, 1), orders: map[string]Order{}, subs: map[string]Subscription{}, now: time.Now}
 }
 
-// PutOrder stores o under its merchant_uid.
+// PutOrder stores o under its merchant_uid. A new order may drop another
+// to stay within the bound, or be refused with ErrStoreFull.
 func (m *MemStore) PutOrder(_ context.Context, o Order) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.orders[o.MerchantUID]; !ok && len(m.orders) >= m.maxOrders && !m.dropOne() {
+		return ErrStoreFull
+	}
 	m.orders[o.MerchantUID] = o
 	return nil
+}
+
+// dropOne removes the order least worth keeping, if any may go.
+func (m *MemStore) dropOne() bool {
+	rank := func(o Order) int {
+		switch {
+		case o.Status == OrderFailed:
+			return 0
+		case o.Status == OrderPending && m.now().Sub(o.CreatedAt) > PendingOrderTTL:
+			return 1
+		case o.Status == OrderDone:
+			return 2
+		}
+		return -1 // a recent pending order: its payment may still come
+	}
+	var victim string
+	best := -1
+	var bestAt time.Time
+	for k, o := range m.orders {
+		r := rank(o)
+		if r < 0 {
+			continue
+		}
+		if best < 0 || r < best || r == best && o.CreatedAt.Before(bestAt) {
+			victim, best, bestAt = k, r, o.CreatedAt
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	delete(m.orders, victim)
+	return true
+}
+
+// Orders returns how many orders the store holds.
+func (m *MemStore) Orders() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.orders)
 }
 
 // Order returns the order with this merchant_uid.
