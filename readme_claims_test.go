@@ -97,6 +97,11 @@ func TestReadmeDefaults(t *testing.T) {
 	if _, err := iamport.NewClient("k", "s", iamport.WithTimeout(10*time.Second), iamport.WithSettleWindow(11*time.Second)); err != nil {
 		t.Errorf("timeout 10s, window 11s: %v", err)
 	}
+	// A short window without WithTimeout is accepted (the attempts get a
+	// timeout it covers).
+	if _, err := iamport.NewClient("k", "s", iamport.WithSettleWindow(3*time.Second)); err != nil {
+		t.Errorf("window 3s alone: %v", err)
+	}
 }
 
 // The errors table: ErrNotFound for Iamport's own "no such thing", whether
