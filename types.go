@@ -310,6 +310,62 @@ type BillingKey struct {
 	CustomerPostcode  string    `json:"customer_postcode"`
 	Inserted          time.Time `json:"-"` // inserted
 	Updated           time.Time `json:"-"` // updated
+
+	// A super billing key (IssueBillingKeyRequest.ChannelGroupID): the
+	// smart-routing group, and the channels the key was issued on and
+	// those that refused it.
+	ChannelGroupID    string                     `json:"channelGroupId,omitempty"`
+	SucceededChannels []BillingKeyChannel        `json:"succeededChannels,omitempty"`
+	FailedChannels    []BillingKeyChannelFailure `json:"failedChannels,omitempty"`
+}
+
+// BillingKeyChannel is one channel a super billing key was issued on.
+type BillingKeyChannel struct {
+	PGProvider        string    `json:"pg_provider"`
+	PGID              string    `json:"pg_id"`
+	CardName          string    `json:"card_name"`
+	CardCode          string    `json:"card_code"`
+	CardIssuerCode    string    `json:"card_issuer_code"`
+	CardIssuerName    string    `json:"card_issuer_name"`
+	CardPublisherCode string    `json:"card_publisher_code"`
+	CardPublisherName string    `json:"card_publisher_name"`
+	CardNumber        string    `json:"card_number"` // masked by Iamport
+	CardType          *int      `json:"card_type"`
+	Inserted          time.Time `json:"-"` // inserted
+	Updated           time.Time `json:"-"` // updated
+}
+
+type billingKeyChannelAlias BillingKeyChannel
+
+type wireBillingKeyChannel struct {
+	*billingKeyChannelAlias
+	Inserted wire.Number `json:"inserted"`
+	Updated  wire.Number `json:"updated"`
+}
+
+// UnmarshalJSON decodes the API's SucceededChannel object.
+func (ch *BillingKeyChannel) UnmarshalJSON(b []byte) error {
+	*ch = BillingKeyChannel{}
+	w := wireBillingKeyChannel{billingKeyChannelAlias: (*billingKeyChannelAlias)(ch)}
+	if err := unmarshalTolerant(b, &w); err != nil {
+		return fmt.Errorf("billing key channel: %w", err)
+	}
+	ch.Inserted, ch.Updated = toTime(w.Inserted), toTime(w.Updated)
+	return nil
+}
+
+// MarshalJSON writes the API's wire form.
+func (ch BillingKeyChannel) MarshalJSON() ([]byte, error) {
+	return json.Marshal(wireBillingKeyChannel{billingKeyChannelAlias: (*billingKeyChannelAlias)(&ch), Inserted: unixNumber(ch.Inserted), Updated: unixNumber(ch.Updated)})
+}
+
+// BillingKeyChannelFailure is one channel that refused a super billing
+// key.
+type BillingKeyChannelFailure struct {
+	Type       string `json:"type"` // INVALID_REQUEST, PG_PROVIDER or DB_FAILED
+	Message    string `json:"message"`
+	PGProvider string `json:"pg_provider"`
+	PGID       string `json:"pg_id"`
 }
 
 type billingKeyAlias BillingKey
@@ -320,7 +376,8 @@ type wireBillingKey struct {
 	Updated  wire.Number `json:"updated"`
 }
 
-// UnmarshalJSON decodes the API's customer object.
+// UnmarshalJSON decodes the API's customer object (and the super billing
+// key object that issuing with a channel group answers).
 func (k *BillingKey) UnmarshalJSON(b []byte) error {
 	*k = BillingKey{}
 	w := wireBillingKey{billingKeyAlias: (*billingKeyAlias)(k)}
