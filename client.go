@@ -694,14 +694,7 @@ func (c *Client) apiError(status int, code *int, msg *string, r *request) *APIEr
 // fields take any shape and are checked when converted). A response, a
 // list or an object of the wrong shape is an error.
 func tolerable(e *json.UnmarshalTypeError) bool {
-	if !strings.HasPrefix(e.Field, "response.") || e.Type == nil {
-		return false
-	}
-	switch e.Type.Kind().String() {
-	case "struct", "slice", "array", "map":
-		return false
-	}
-	return true
+	return strings.HasPrefix(e.Field, "response.") && scalarField(e)
 }
 
 // readLimited reads at most limit bytes of the body. A declared

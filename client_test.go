@@ -36,6 +36,12 @@ func TestNewClientValidation(t *testing.T) {
 		{"tier symbol", "k", "s", []Option{WithTier("A-1")}, "tier"},
 		{"nil http client", "k", "s", []Option{WithHTTPClient(nil)}, "http_client"},
 		{"zero settle", "k", "s", []Option{WithSettleWindow(0)}, "settle_window"},
+		{"tier empty", "k", "s", []Option{WithTier("")}, "tier"},
+		{"tier control", "k", "s", []Option{WithTier("A\nB")}, "tier"},
+		{"user agent CRLF", "k", "s", []Option{WithUserAgent("shop/1\r\nX-Evil: 1")}, "user_agent"},
+		{"user agent NUL", "k", "s", []Option{WithUserAgent("shop\x00")}, "user_agent"},
+		{"window = timeout", "k", "s", []Option{WithTimeout(time.Second), WithSettleWindow(time.Second)}, "settle_window"},
+		{"window < http.Client timeout", "k", "s", []Option{WithHTTPClient(&http.Client{Timeout: time.Minute}), WithSettleWindow(30 * time.Second)}, "settle_window"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

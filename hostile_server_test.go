@@ -10,11 +10,18 @@ package iamport_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -43,6 +50,9 @@ const (
 	hrSchedule = "schedule" // GET /subscribe/payments/schedule/{m}
 	hrOther    = "other"    // anything else (answered 500 HTML)
 )
+
+// hWarmUp is the imp_uid of the warm-up lookup (see warm).
+const hWarmUp = "imp_warm_up"
 
 // Iamport's own "no such payment" answer.
 const hNotFoundMsg = "존재하지 않는 결제정보입니다."
@@ -115,20 +125,20 @@ type hostile struct {
 	srv *httptest.Server
 
 	total atomic.Int64 // every request received, getToken included
+
+	mu sync.Mutex
 	// tokenDelay is how long getToken takes; tokenSkew is added to the
 	// "now" it answers (the server's clock as getToken reads it).
 	tokenDelay time.Duration
 	tokenSkew  time.Duration
-
-	mu       sync.Mutex
-	hits     []hHit
-	counts   map[string]int // by route
-	handlers map[string]hHandler
-	ledger   []*hPay // in the order they started
-	seq      int
-	commits  map[string]int // charges committed, by merchant_uid
-	refunds  int            // cancels applied
-	declines map[string]string
+	hits       []hHit
+	counts     map[string]int // by route
+	handlers   map[string]hHandler
+	ledger     []*hPay // in the order they started
+	seq        int
+	commits    map[string]int // charges committed, by merchant_uid
+	refunds    int            // cancels applied
+	declines   map[string]string
 }
 
 type hConnKey struct{}
@@ -141,13 +151,47 @@ func newHostile(t *testing.T) *hostile {
 	return h
 }
 
-// newHostileH2 starts a TLS hostile server that speaks HTTP/2.
+// newHostileH2 starts a TLS hostile server that speaks HTTP/2. Its
+// certificate is ECDSA and its key exchange X25519 alone: handshakes cheap
+// enough for a loaded machine under -race.
 func newHostileH2(t *testing.T) *hostile {
 	t.Helper()
 	h := hostileUnstarted(t)
 	h.srv.EnableHTTP2 = true
+	h.srv.TLS = &tls.Config{Certificates: []tls.Certificate{hCert(t)}, CurvePreferences: []tls.CurveID{tls.X25519}}
 	h.srv.StartTLS()
+	if tr, ok := h.srv.Client().Transport.(*http.Transport); ok {
+		tr.TLSClientConfig.CurvePreferences = []tls.CurveID{tls.X25519}
+	}
 	return h
+}
+
+var (
+	hCertOnce sync.Once
+	hCertVal  tls.Certificate
+	hCertErr  error
+)
+
+// hCert is a self-signed ECDSA certificate for 127.0.0.1, made once.
+func hCert(t *testing.T) tls.Certificate {
+	hCertOnce.Do(func() {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			hCertErr = err
+			return
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hostile iamport"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, DNSNames: []string{"localhost"},
+			KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		hCertVal, hCertErr = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}, err
+	})
+	require.NoError(t, hCertErr)
+	return hCertVal
 }
 
 func hostileUnstarted(t *testing.T) *hostile {
@@ -163,9 +207,18 @@ func hostileUnstarted(t *testing.T) *hostile {
 // URL is the server's base URL.
 func (h *hostile) URL() string { return h.srv.URL }
 
-// client is an SDK client wired to the server: one attempt per GET (no
-// resends to slow the test down), the given attempt timeout and settle window.
+// client is an SDK client wired to the server, with a token and an open
+// connection (see warm): one attempt per GET (no resends to slow the test
+// down), the given attempt timeout and settle window.
 func (h *hostile) client(t *testing.T, timeout, window time.Duration, extra ...iamport.Option) *iamport.Client {
+	t.Helper()
+	c := h.coldClient(t, timeout, window, extra...)
+	h.warm(t, c)
+	return c
+}
+
+// coldClient is client without the warm-up: it has sent nothing.
+func (h *hostile) coldClient(t *testing.T, timeout, window time.Duration, extra ...iamport.Option) *iamport.Client {
 	t.Helper()
 	opts := append([]iamport.Option{
 		iamport.WithBaseURL(h.URL()),
@@ -179,13 +232,45 @@ func (h *hostile) client(t *testing.T, timeout, window time.Duration, extra ...i
 	return c
 }
 
-// fastClient is the usual client of these tests: attempts of 2s (room for
+// fastClient is the usual client of these tests: attempts of 5s (room for
 // a new TLS connection on a loaded machine under -race), a settle window of
-// 3s whose waits take no real time (RetryPolicy.Sleep returns at once: the
-// window passes as the waits add up), so a case takes milliseconds.
+// 6s whose waits take no real time (RetryPolicy.Sleep returns at once: the
+// window passes as the waits add up), so a case takes milliseconds unless
+// an attempt really hangs.
 func (h *hostile) fastClient(t *testing.T) *iamport.Client {
-	return h.client(t, 2*time.Second, 3*time.Second, iamport.WithRetryPolicy(iamport.RetryPolicy{MaxAttempts: 1,
+	return h.client(t, hTimeout, hWindow, iamport.WithRetryPolicy(iamport.RetryPolicy{MaxAttempts: 1,
 		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}))
+}
+
+// The attempt timeout and settle window of fastClient.
+const (
+	hTimeout = 5 * time.Second
+	hWindow  = 6 * time.Second
+)
+
+// warm fetches a token and opens a connection before the call under test
+// (GET /payments/imp_warm_up, which no test watches), so that the call's
+// attempts are the money call and its lookups alone: on a loaded machine
+// under -race, twenty tests starting at once can make a first getToken
+// miss its attempt timeout. The warm-up tries again until it has a token.
+func (h *hostile) warm(t *testing.T, c *iamport.Client) {
+	t.Helper()
+	var err error
+	for range 20 {
+		if _, err = c.GetPayment(context.Background(), hWarmUp); errors.Is(err, iamport.ErrNotFound) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.ErrorIs(t, err, iamport.ErrNotFound, "warm-up: the hostile server does not answer")
+}
+
+// proxied makes every lookup route (find, payment, schedule) answer with
+// write: a proxy in front of the API that passes only the charge through.
+func (h *hostile) proxied(write func(w http.ResponseWriter)) {
+	for _, route := range []string{hrLookup, hrPayment, hrSchedule} {
+		h.on(route, func(w http.ResponseWriter, _ *http.Request, _ []byte, _ int) { write(w) })
+	}
 }
 
 // on replaces a route's handler.
@@ -213,6 +298,8 @@ func hRoute(r *http.Request) string {
 	case r.Method == http.MethodGet && p == "/payments" && len(r.URL.Query()["merchant_uid[]"]) > 0:
 		return hrLookup
 	case r.Method == http.MethodGet && strings.HasPrefix(p, "/payments/") && strings.Count(p, "/") == 2 && p != "/payments/prepare":
+		return hrPayment
+	case r.Method == http.MethodGet && p == "/payments" && len(r.URL.Query()["imp_uid[]"]) > 0:
 		return hrPayment
 	case r.Method == http.MethodGet && strings.HasPrefix(p, "/subscribe/payments/schedule/") && strings.Count(p, "/") == 4:
 		return hrSchedule
@@ -268,6 +355,19 @@ func (h *hostile) count(route string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.counts[route]
+}
+
+// asked is how many lookups (GETs other than the warm-up) the server got.
+func (h *hostile) asked() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, x := range h.hits {
+		if x.method == http.MethodGet && x.path != "/payments/"+hWarmUp {
+			n++
+		}
+	}
+	return n
 }
 
 // posts is how many POSTs reached path.
@@ -535,11 +635,22 @@ func hLookupKey(r *http.Request) string {
 
 // ---- default (realistic) handlers ----
 
+// slowToken makes getToken take delay and answer a "now" skew ahead of the
+// clock that stamps payments.
+func (h *hostile) slowToken(delay, skew time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.tokenDelay, h.tokenSkew = delay, skew
+}
+
 func (h *hostile) token(w http.ResponseWriter, r *http.Request, _ []byte, _ int) {
-	if h.tokenDelay > 0 {
-		time.Sleep(h.tokenDelay)
+	h.mu.Lock()
+	delay, skew := h.tokenDelay, h.tokenSkew
+	h.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay)
 	}
-	now := time.Now().Add(h.tokenSkew).Unix()
+	now := time.Now().Add(skew).Unix()
 	hWriteEnvelope(w, http.StatusOK, 0, "", map[string]any{"access_token": "tok_hostile", "now": now, "expired_at": now + 1800})
 }
 
@@ -599,11 +710,13 @@ func (h *hostile) retry(w http.ResponseWriter, r *http.Request, _ []byte, _ int)
 
 func (h *hostile) schedule(w http.ResponseWriter, r *http.Request, _ []byte, _ int) {
 	m, _ := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/subscribe/payments/schedule/"))
+	// A schedule revoked an hour ago, or executed by its newest payment.
 	s := map[string]any{"customer_uid": hSchedCustomer, "merchant_uid": m, "imp_uid": nil, "amount": hSchedAmount, "currency": "KRW",
-		"name": "월간 구독", "schedule_at": hNow() - 3600, "executed_at": hNow() - 3600, "revoked_at": 0,
-		"schedule_status": "executed", "payment_status": "failed", "fail_reason": "잔액부족"}
+		"name": "월간 구독", "schedule_at": hNow() - 3600, "executed_at": 0, "revoked_at": hNow() - 3600,
+		"schedule_status": "revoked", "payment_status": nil, "fail_reason": nil}
 	if ps := h.byMerchant(m); len(ps) > 0 {
-		s["imp_uid"], s["payment_status"] = ps[0].imp, ps[0].status
+		s["imp_uid"], s["payment_status"], s["schedule_status"] = ps[0].imp, ps[0].status, "executed"
+		s["executed_at"], s["revoked_at"] = ps[0].started, 0
 	}
 	hWriteEnvelope(w, http.StatusOK, 0, "", s)
 }
@@ -613,6 +726,20 @@ func (h *hostile) lookup(w http.ResponseWriter, r *http.Request, _ []byte, _ int
 }
 
 func (h *hostile) payment(w http.ResponseWriter, r *http.Request, _ []byte, _ int) {
+	if r.URL.Path == "/payments" { // GET /payments?imp_uid[]=…
+		var list []any
+		for _, imp := range r.URL.Query()["imp_uid[]"] {
+			if p := h.byImp(imp); p != nil {
+				list = append(list, p.json())
+			}
+		}
+		if len(list) == 0 {
+			hWriteNotFound(w)
+			return
+		}
+		hWriteEnvelope(w, http.StatusOK, 0, "", list)
+		return
+	}
 	imp, _ := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/payments/"))
 	p := h.byImp(imp)
 	if p == nil {

@@ -105,7 +105,13 @@ func (r *CancelPaymentRequest) validate() error {
 	default:
 		return &ValidationError{Field: "extra.requester", Reason: `must be "admin", "customer" or empty`}
 	}
-	return nil
+	return checkTexts(
+		textField{name: "reason", v: r.Reason, free: true},
+		textField{name: "refund_holder", v: r.RefundHolder},
+		textField{name: "refund_bank", v: r.RefundBank},
+		textField{name: "refund_account", v: r.RefundAccount},
+		textField{name: "refund_tel", v: r.RefundTel},
+	)
 }
 
 func (r *CancelPaymentRequest) body() *cancelBody {
@@ -279,11 +285,10 @@ func (c *Client) PreparePayment(ctx context.Context, merchantUID string, amount 
 		return err
 	}
 	err := c.do(ctx, &request{method: http.MethodPost, path: "/payments/prepare", body: &prepareBody{MerchantUID: merchantUID, Amount: wire.FromMinor(amount, "KRW")}, retry: true}, nil)
-	if isRefusal(err) {
-		if got, gerr := c.GetPreparedPayment(ctx, merchantUID); gerr == nil && got == amount {
-			return nil
-		}
-	}
+	_, err = confirmRefusal(err, func() (struct{}, bool) {
+		got, gerr := c.GetPreparedPayment(ctx, merchantUID)
+		return struct{}{}, gerr == nil && got == amount
+	})
 	return err
 }
 

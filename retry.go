@@ -9,13 +9,13 @@ import (
 )
 
 // Jitter says how retry waits are randomised.
-type Jitter = retry.Jitter
+type Jitter int
 
 // The jitter modes of a RetryPolicy.
 const (
-	JitterFull  = retry.Full  // uniform in [0, backoff]
-	JitterEqual = retry.Equal // uniform in [backoff/2, backoff]
-	JitterNone  = retry.None  // exactly the backoff
+	JitterFull  Jitter = Jitter(retry.Full)  // uniform in [0, backoff]
+	JitterEqual Jitter = Jitter(retry.Equal) // uniform in [backoff/2, backoff]
+	JitterNone  Jitter = Jitter(retry.None)  // exactly the backoff
 )
 
 // RetryPolicy says how requests that are safe to resend (lookups, lists, and
@@ -74,7 +74,7 @@ func (p RetryPolicy) backoff(attempt int, h http.Header) time.Duration {
 			return min(d, p.MaxRetryAfter)
 		}
 	}
-	return retry.Backoff(attempt, p.MinBackoff, p.MaxBackoff, p.Jitter)
+	return retry.Backoff(attempt, p.MinBackoff, p.MaxBackoff, retry.Jitter(p.Jitter))
 }
 
 func (p RetryPolicy) sleep(ctx context.Context, d time.Duration) error {

@@ -212,3 +212,21 @@ func (c *Client) certainlyBefore(startedAt, at time.Time) bool {
 	}
 	return !startedAt.Add(time.Second + clockMargin).After(lo)
 }
+
+// confirmRefusal is the rule of the writes that are harmless to repeat
+// (scheduling, revoking, setting a schedule's time, registering an
+// amount): the SDK's retry loop resends them after no answer, and when
+// Iamport refuses one (as it refuses a resend whose first attempt went
+// through), confirm looks once: if Iamport shows the write in place, that
+// is the call's result; otherwise the refusal stands. Any other error is
+// returned as it is.
+func confirmRefusal[T any](err error, confirm func() (T, bool)) (T, error) {
+	var zero T
+	if err == nil || !isRefusal(err) {
+		return zero, err
+	}
+	if v, ok := confirm(); ok {
+		return v, nil
+	}
+	return zero, err
+}

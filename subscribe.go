@@ -164,10 +164,6 @@ func checkText(field, v string) error {
 	return nil
 }
 
-// MaxChannelKeyLen is the longest channel_key (and channel_group_id) the
-// API accepts.
-const MaxChannelKeyLen = 55
-
 // chargeBody is the JSON that every charge shares: again, onetime and each
 // scheduled charge.
 type chargeBody struct {
@@ -209,7 +205,10 @@ func (r *AgainPaymentRequest) validate() error {
 	if err := checkUID("merchant_uid", r.MerchantUID, MaxMerchantUIDLen); err != nil {
 		return err
 	}
-	if err := checkCharge(r.Amount, r.TaxFree, r.VatAmount, r.Currency, r.Name, r.CardQuota); err != nil {
+	if err := checkCharge(r.Amount, r.TaxFree, r.VatAmount, r.Currency); err != nil {
+		return err
+	}
+	if err := r.body().chargeBody.check(); err != nil {
 		return err
 	}
 	if err := checkKey("channel_key", r.ChannelKey); err != nil {
@@ -245,31 +244,52 @@ func (r *AgainPaymentRequest) body() *againBody {
 //
 // Its outcome is exactly one of:
 //
-//  1. (*Payment, nil) with Status PaymentPaid: the money was taken, once.
-//     (Status is PaymentCancelled only when the payment was already
-//     cancelled, e.g. by an operator, before the SDK learned of it.)
+//  1. (*Payment, nil): err == nil means the charge for this merchant_uid was
+//     made once, by this call or by an earlier identical one. Status is
+//     PaymentPaid; it is PaymentCancelled when the merchant_uid was paid
+//     earlier and has been refunded (in whole or in part) since: nothing was
+//     taken now, and the payment says what happened.
 //  2. *PaymentFailedError: the card company declined; nothing was taken.
-//  3. not charged: *ValidationError or *APIError (refused before any
-//     charge), or an error for which errors.Is(err, ErrNotCharged) holds: the
-//     request failed in transport, and Iamport, asked for the merchant_uid
-//     over the settle window (WithSettleWindow), has no payment for it.
+//  3. not charged: *ValidationError (nothing sent) or *APIError (Iamport
+//     refused the request and took nothing), or an error for which
+//     errors.Is(err, ErrNotCharged) holds: the request was never written,
+//     or its reply was lost and Iamport's own answer to the lookups was "no
+//     such payment" from the settle window after the request was written
+//     onward (see below).
 //  4. an error for which errors.Is(err, ErrOutcomeUnknown) holds: the SDK
-//     could not learn the truth (Iamport unreachable, the payment still
-//     "ready", or ctx ended). errors.As(err, &*ChargeError) gives the
-//     merchant_uid.
+//     could not learn the truth. errors.As(err, &oe) with oe an
+//     *OutcomeError gives the merchant_uid.
 //
-// After a timeout, a reset, an empty or broken reply or a 5xx, the SDK looks
-// the merchant_uid up (GET /payments/find/{merchant_uid}) with backoff until
-// it learns the outcome or the settle window ends. A payment found there
-// counts only when its customer_uid and amount match req, and a failed one
-// only when it started after this call. A failure known to come before the
-// request was written (connection refused, no token) is outcome 3 at once.
+// The request is sent once: net/http cannot resend it (it has no GetBody),
+// and no redirect is followed (a 3xx is an answer without evidence). Only a
+// 401 (Iamport's "not processed") sends it once more, with a fresh token.
+//
+// When the reply is lost or is not Iamport's own answer (a timeout, a
+// reset, a 5xx, a 3xx, a proxy's page, a body that does not decode), the
+// SDK looks the merchant_uid up (GET /payments/find/{merchant_uid}) with
+// backoff until the settle window after the write has passed
+// (WithSettleWindow), and decides from Iamport's answers only:
+//
+//   - a payment is this call's only when its merchant_uid, customer_uid
+//     (non-empty), amount and currency equal req's; paid → outcome 1;
+//     failed → outcome 2, unless it certainly started before this call (an
+//     earlier attempt's, judged on the server's clock as bounded by the
+//     getToken round trip, with a 5 s margin);
+//   - outcome 3 needs Iamport's own "no such payment" (its envelope: a
+//     proxy's 404 page or a 5xx proves nothing) at least the settle window
+//     after the write, no lookup ever having seen the payment "ready", and a
+//     request that the client's own timeout did not cut (after a client
+//     timeout Iamport may still be working on it: absence proves nothing);
+//   - anything else is outcome 4, as is a ctx that ends first.
+//
+// A refusal is looked up once: a payment of this merchant_uid that is this
+// call's and paid (or paid and refunded since) is returned as outcome 1 (the
+// repeat rule); if the lookup gets no answer and the refusal says "already
+// paid", the outcome is 4.
 //
 // The merchant_uid is the idempotency key: Iamport refuses a second payment
 // for a paid merchant_uid. Calling again with the same request after any
-// outcome is safe; if that merchant_uid is already paid for the same
-// customer_uid and amount, the call returns that payment (outcome 1), so a
-// re-run cron job never charges twice.
+// outcome is safe, so a re-run cron job never charges twice.
 func (c *Client) AgainPayment(ctx context.Context, req *AgainPaymentRequest) (*Payment, error) {
 	if req == nil {
 		return nil, &ValidationError{Field: "request", Reason: "must not be nil"}
@@ -374,7 +394,7 @@ func checkUID(field, v string, maxLen int) error {
 }
 
 // checkCharge validates the money fields every charge shares.
-func checkCharge(amount, taxFree int64, vat *int64, currency, name string, quota int) error {
+func checkCharge(amount, taxFree int64, vat *int64, currency string) error {
 	if amount <= 0 {
 		return &ValidationError{Field: "amount", Reason: "must be greater than 0"}
 	}
@@ -386,12 +406,6 @@ func checkCharge(amount, taxFree int64, vat *int64, currency, name string, quota
 	}
 	if currency != "" && !currencyRE.MatchString(currency) {
 		return &ValidationError{Field: "currency", Reason: "must be a 3-letter ISO 4217 code"}
-	}
-	if utf8.RuneCountInString(name) > MaxNameLen {
-		return &ValidationError{Field: "name", Reason: "must be at most " + itoa(MaxNameLen) + " characters"}
-	}
-	if quota < 0 {
-		return &ValidationError{Field: "card_quota", Reason: "must not be negative"}
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"iter"
 	"net/http"
 	"slices"
-	"unicode/utf8"
 )
 
 // GetBillingKey returns the billing key registered under customerUID
@@ -83,25 +82,17 @@ func (r *IssueBillingKeyRequest) validate() error {
 	if err := checkCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC); err != nil {
 		return err
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{
-		{"customer_name", r.CustomerName, 20}, {"customer_tel", r.CustomerTel, 20},
-		{"customer_email", r.CustomerEmail, 200}, {"customer_addr", r.CustomerAddr, 200},
-		{"customer_postcode", r.CustomerPostcode, 8},
-	} {
-		if utf8.RuneCountInString(f.v) > f.max {
-			return &ValidationError{Field: f.name, Reason: "must be at most " + itoa(f.max) + " characters"}
-		}
-	}
-	if err := checkKey("channel_key", r.ChannelKey); err != nil {
-		return err
-	}
-	if err := checkKey("channel_group_id", r.ChannelGroupID); err != nil {
-		return err
-	}
-	if err := checkText("customer_id", r.CustomerID); err != nil {
+	if err := checkTexts(
+		textField{name: "pg", v: r.PG, max: MaxPGLen},
+		textField{name: "channel_key", v: r.ChannelKey, max: MaxChannelKeyLen},
+		textField{name: "channel_group_id", v: r.ChannelGroupID, max: MaxChannelKeyLen},
+		textField{name: "customer_id", v: r.CustomerID},
+		textField{name: "customer_name", v: r.CustomerName, max: 20},
+		textField{name: "customer_tel", v: r.CustomerTel, max: 20},
+		textField{name: "customer_email", v: r.CustomerEmail, max: 200},
+		textField{name: "customer_addr", v: r.CustomerAddr, max: 200},
+		textField{name: "customer_postcode", v: r.CustomerPostcode, max: 8},
+	); err != nil {
 		return err
 	}
 	return checkPG(pgOpIssue, r.PG, "", map[string]bool{

@@ -87,10 +87,16 @@ func (r *OnetimePaymentRequest) validate() error {
 			return err
 		}
 	}
-	if err := checkCharge(r.Amount, r.TaxFree, r.VatAmount, r.Currency, r.Name, r.CardQuota); err != nil {
+	if err := checkCharge(r.Amount, r.TaxFree, r.VatAmount, r.Currency); err != nil {
 		return err
 	}
 	if err := checkCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC); err != nil {
+		return err
+	}
+	if err := checkTexts(textField{name: "pg", v: r.PG, max: MaxPGLen}); err != nil {
+		return err
+	}
+	if err := r.body().chargeBody.check(); err != nil {
 		return err
 	}
 	if err := checkKey("channel_key", r.ChannelKey); err != nil {

@@ -149,7 +149,10 @@ func (r *ScheduleRequest) validate() error {
 			err = &ValidationError{Field: "schedule_at", Reason: "must be set"}
 		}
 		if err == nil {
-			err = checkCharge(it.Amount, it.TaxFree, it.VatAmount, it.Currency, it.Name, it.CardQuota)
+			err = checkCharge(it.Amount, it.TaxFree, it.VatAmount, it.Currency)
+		}
+		if err == nil {
+			err = r.itemBody(it).chargeBody.check()
 		}
 		if err == nil {
 			err = it.extra().validate()
@@ -181,23 +184,28 @@ func (r *ScheduleRequest) body() *scheduleBody {
 	if r.CardNumber != "" {
 		b.CardNumber = wireCardNumber(r.CardNumber)
 	}
-	for _, it := range r.Schedules {
-		cur := it.Currency
-		if cur == "" {
-			cur = "KRW"
-		}
-		ib := scheduleItemBody{
-			MerchantUID: it.MerchantUID, ScheduleAt: wire.Seconds(it.ScheduleAt),
-			chargeBody: chargeBody{
-				Name:      it.Name,
-				BuyerName: it.BuyerName, BuyerEmail: it.BuyerEmail, BuyerTel: it.BuyerTel, BuyerAddr: it.BuyerAddr, BuyerPostcode: it.BuyerPostcode,
-				CardQuota: it.CardQuota, InterestFreeByMerchant: it.InterestFreeByMerchant, UseCardPoint: it.UseCardPoint,
-				CustomData: it.CustomData, NoticeURL: it.NoticeURL, BrowserIP: it.BrowserIP, ProductType: it.ProductType, PromotionID: it.PromotionID,
-			}.money(it.Amount, it.TaxFree, it.VatAmount, cur),
-		}
-		it.extra().fill(&ib.chargeBody)
-		b.Schedules = append(b.Schedules, ib)
+	for i := range r.Schedules {
+		b.Schedules = append(b.Schedules, r.itemBody(&r.Schedules[i]))
 	}
+	return b
+}
+
+// itemBody is the JSON of one scheduled charge.
+func (r *ScheduleRequest) itemBody(it *ScheduleItem) scheduleItemBody {
+	cur := it.Currency
+	if cur == "" {
+		cur = "KRW"
+	}
+	b := scheduleItemBody{
+		MerchantUID: it.MerchantUID, ScheduleAt: wire.Seconds(it.ScheduleAt),
+		chargeBody: chargeBody{
+			Name:      it.Name,
+			BuyerName: it.BuyerName, BuyerEmail: it.BuyerEmail, BuyerTel: it.BuyerTel, BuyerAddr: it.BuyerAddr, BuyerPostcode: it.BuyerPostcode,
+			CardQuota: it.CardQuota, InterestFreeByMerchant: it.InterestFreeByMerchant, UseCardPoint: it.UseCardPoint,
+			CustomData: it.CustomData, NoticeURL: it.NoticeURL, BrowserIP: it.BrowserIP, ProductType: it.ProductType, PromotionID: it.PromotionID,
+		}.money(it.Amount, it.TaxFree, it.VatAmount, cur),
+	}
+	it.extra().fill(&b.chargeBody)
 	return b
 }
 
@@ -235,19 +243,18 @@ func (c *Client) SchedulePayments(ctx context.Context, req *ScheduleRequest) ([]
 	if err == nil {
 		return nonNil(list.List), nil
 	}
-	if !isRefusal(err) {
-		return nil, err
-	}
-	got := make([]*Schedule, 0, len(req.Schedules))
-	for i := range req.Schedules {
-		it := &req.Schedules[i]
-		s, gerr := c.GetSchedule(ctx, it.MerchantUID)
-		if gerr != nil || s.ScheduleStatus != ScheduleScheduled || !it.matches(req.CustomerUID, s) {
-			return nil, err
+	return confirmRefusal(err, func() ([]*Schedule, bool) {
+		got := make([]*Schedule, 0, len(req.Schedules))
+		for i := range req.Schedules {
+			it := &req.Schedules[i]
+			s, gerr := c.GetSchedule(ctx, it.MerchantUID)
+			if gerr != nil || s.ScheduleStatus != ScheduleScheduled || !it.matches(req.CustomerUID, s) {
+				return nil, false
+			}
+			got = append(got, s)
 		}
-		got = append(got, s)
-	}
-	return got, nil
+		return got, true
+	})
 }
 
 func scheduleSecrets(r *ScheduleRequest) []string {
@@ -314,21 +321,20 @@ func (c *Client) UnschedulePayments(ctx context.Context, req *UnscheduleRequest)
 	if err == nil {
 		return nonNil(list.List), nil
 	}
-	if !isRefusal(err) {
-		return nil, err
-	}
-	if len(ids) == 0 {
-		return nil, err
-	}
-	got := make([]*Schedule, 0, len(ids))
-	for _, m := range ids {
-		s, gerr := c.GetSchedule(ctx, m)
-		if gerr != nil || s.ScheduleStatus != ScheduleRevoked || (req.CustomerUID != "" && s.CustomerUID != req.CustomerUID) {
-			return nil, err
+	return confirmRefusal(err, func() ([]*Schedule, bool) {
+		if len(ids) == 0 {
+			return nil, false
 		}
-		got = append(got, s)
-	}
-	return got, nil
+		got := make([]*Schedule, 0, len(ids))
+		for _, m := range ids {
+			s, gerr := c.GetSchedule(ctx, m)
+			if gerr != nil || s.ScheduleStatus != ScheduleRevoked || (req.CustomerUID != "" && s.CustomerUID != req.CustomerUID) {
+				return nil, false
+			}
+			got = append(got, s)
+		}
+		return got, true
+	})
 }
 
 // GetSchedule returns the schedule of merchantUID
@@ -379,19 +385,22 @@ func (c *Client) setScheduleAt(ctx context.Context, method, merchantUID, suffix 
 	if at.IsZero() {
 		return nil, &ValidationError{Field: "schedule_at", Reason: "must be set"}
 	}
+	if !at.After(c.cfg.clock.now()) {
+		return nil, &ValidationError{Field: "schedule_at", Reason: "must be in the future"}
+	}
 	var s Schedule
 	path := "/subscribe/payments/schedule/" + pathEscape(merchantUID) + suffix
 	err := c.do(ctx, &request{method: method, path: path, body: &scheduleAtBody{ScheduleAt: wire.Seconds(at)}, retry: true}, &s)
 	if err == nil {
 		return &s, nil
 	}
-	if isRefusal(err) && !errors.Is(err, ErrNotFound) {
-		if got, gerr := c.GetSchedule(ctx, merchantUID); gerr == nil &&
-			got.ScheduleStatus == ScheduleScheduled && wire.Seconds(got.ScheduleAt) == wire.Seconds(at) {
-			return got, nil
+	return confirmRefusal(err, func() (*Schedule, bool) {
+		if errors.Is(err, ErrNotFound) {
+			return nil, false
 		}
-	}
-	return nil, err
+		got, gerr := c.GetSchedule(ctx, merchantUID)
+		return got, gerr == nil && got.ScheduleStatus == ScheduleScheduled && wire.Seconds(got.ScheduleAt) == wire.Seconds(at)
+	})
 }
 
 // ScheduleListOptions selects schedules for Schedules and CustomerSchedules.

@@ -205,7 +205,7 @@ func TestScheduleDecodingFromTestdata(t *testing.T) {
 
 func TestUpdateAndRescheduleSchedule(t *testing.T) {
 	t.Parallel()
-	at := time.Date(2024, 7, 1, 9, 0, 0, 0, time.UTC)
+	at := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)
 	c, log := routedClient(t, func(r seenRequest) *http.Response {
 		if r.Path == "/subscribe/payments/schedule/sub%2F06/reschedule" {
 			return envelopeReply(http.StatusBadRequest, -1, "결제에 실패한 결제예약건이 아닙니다.", nil)

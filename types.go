@@ -181,14 +181,24 @@ func (p *Payment) UnmarshalJSON(b []byte) error {
 func unmarshalTolerant(b []byte, v any) error {
 	err := json.Unmarshal(b, v)
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" && te.Type != nil {
-		switch te.Type.Kind().String() {
-		case "struct", "slice", "array", "map":
-			return err
-		}
+	if errors.As(err, &te) && te.Field != "" && scalarField(te) {
 		return nil
 	}
 	return err
+}
+
+// scalarField says whether a type error is about a scalar field (a string,
+// a number, a bool): one that may be left zero. A list, an object or a map
+// of the wrong shape is an error.
+func scalarField(te *json.UnmarshalTypeError) bool {
+	if te.Type == nil {
+		return false
+	}
+	switch te.Type.Kind().String() {
+	case "struct", "slice", "array", "map":
+		return false
+	}
+	return true
 }
 
 // finish converts the wire fields into p, whose other fields are decoded.

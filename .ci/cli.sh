@@ -28,6 +28,11 @@ if [ -n "$unformatted" ]; then
 fi
 (cd cmd/iamport && go vet ./... && staticcheck ./...)
 
+step "each module builds on its own too (GOWORK=off): go.work must not hide a missing require"
+GOWORK=off go vet ./...
+(cd cmd/iamport && GOWORK=off go build ./... && GOWORK=off go vet ./...)
+echo "ok"
+
 step "cmd/iamport: go run ./cmd/iamport --help (from the root, through go.work)"
 go run ./cmd/iamport --help >/dev/null
 echo "ok"

@@ -282,13 +282,15 @@ func (s *Server) Reset() error {
 
 // faultNames are the control API's names of the fault kinds.
 var faultNames = map[string]FaultKind{
-	"reset":             FaultReset,
-	"5xx_before_commit": Fault5xxBeforeCommit,
-	"drop_after_commit": FaultDropAfterCommit,
-	"5xx_after_commit":  Fault5xxAfterCommit,
-	"html_502":          FaultHTML502,
-	"delay":             FaultDelay,
-	"slow_pg":           FaultSlowPG,
+	"reset":                 FaultReset,
+	"5xx_before_commit":     Fault5xxBeforeCommit,
+	"drop_after_commit":     FaultDropAfterCommit,
+	"5xx_after_commit":      Fault5xxAfterCommit,
+	"html_502":              FaultHTML502,
+	"delay":                 FaultDelay,
+	"slow_pg":               FaultSlowPG,
+	"redirect":              FaultRedirect,
+	"redirect_after_commit": FaultRedirectAfterCommit,
 }
 
 // ParseFaultKind reads a fault kind by its control-API name ("reset",

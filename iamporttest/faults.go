@@ -31,6 +31,13 @@ const (
 	// paid or failed; lookups meanwhile see "ready". The charge completes
 	// even if the client went away.
 	FaultSlowPG
+	// FaultRedirect answers 307 Temporary Redirect to the same URL before
+	// the request is processed; nothing is recorded. A client that follows
+	// it sends the request twice.
+	FaultRedirect
+	// FaultRedirectAfterCommit commits the request, then answers 308
+	// Permanent Redirect to the same URL instead of the reply.
+	FaultRedirectAfterCommit
 )
 
 // String returns the constant's name.
@@ -52,6 +59,10 @@ func (k FaultKind) String() string {
 		return "FaultDelay"
 	case FaultSlowPG:
 		return "FaultSlowPG"
+	case FaultRedirect:
+		return "FaultRedirect"
+	case FaultRedirectAfterCommit:
+		return "FaultRedirectAfterCommit"
 	}
 	return "FaultKind(?)"
 }

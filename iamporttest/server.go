@@ -397,6 +397,9 @@ func (s *Server) wrap(route string, fn handlerFunc) http.Handler {
 			w.WriteHeader(http.StatusBadGateway)
 			_, _ = io.WriteString(w, html502)
 			return
+		case FaultRedirect:
+			http.Redirect(w, r, r.URL.String(), http.StatusTemporaryRedirect)
+			return
 		case FaultDelay:
 			s.faultSleep(f.Delay)
 		case FaultSlowPG:
@@ -413,6 +416,9 @@ func (s *Server) wrap(route string, fn handlerFunc) http.Handler {
 			return
 		case Fault5xxAfterCommit:
 			writeReply(w, fail(http.StatusInternalServerError, -1, msgInternal))
+			return
+		case FaultRedirectAfterCommit:
+			http.Redirect(w, r, r.URL.String(), http.StatusPermanentRedirect)
 			return
 		}
 		writeReply(w, rep)

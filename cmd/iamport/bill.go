@@ -48,6 +48,9 @@ any was not charged, else 1 if any line was invalid, else 2 if any was declined,
 			if file == "" {
 				return usagef("--file is required")
 			}
+			if concurrency < 1 {
+				return usagef("--concurrency must be at least 1")
+			}
 			charges, err := readCharges(file, period, name)
 			if err != nil {
 				return err

@@ -181,3 +181,18 @@ func TestBillBadFilesChargeNothing(t *testing.T) {
 	assert.Equal(t, float64(19900), objs[0]["amount"])
 	assert.Equal(t, "paid", objs[0]["outcome"])
 }
+
+// A run whose context has ended (SIGINT before it began) starts nothing and
+// says so: exit 3, and the same file can be run again.
+func TestBillInterruptedStartsNothing(t *testing.T) {
+	h := newHarness(t)
+	path, _ := h.billFile(5, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"bill", "--file", path, "--period", "2026-11"}, &out, &errb, h.getenv)
+	assert.Equal(t, exitNotCharged, code)
+	assert.Contains(t, oneLine(t, errb.String()), "charges not started: run the same file again")
+	assert.Contains(t, out.String(), "not started")
+	assert.Empty(t, h.srv.Payments())
+}

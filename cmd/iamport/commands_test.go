@@ -268,3 +268,35 @@ func TestMoney(t *testing.T) {
 		assert.Equal(t, tc.want, money(tc.amount, tc.currency))
 	}
 }
+
+func TestParseTime(t *testing.T) {
+	kst := time.FixedZone("KST", 9*3600)
+	got, err := parseTime("--at", "2026-12-01T09:00:00+09:00", false)
+	require.NoError(t, err)
+	assert.True(t, got.Equal(time.Date(2026, 12, 1, 9, 0, 0, 0, kst)))
+
+	got, err = parseTime("--from", "2026-12-01", false)
+	require.NoError(t, err)
+	assert.Equal(t, time.Date(2026, 12, 1, 0, 0, 0, 0, time.Local), got)
+	got, err = parseTime("--to", "2026-12-01", true)
+	require.NoError(t, err)
+	assert.Equal(t, time.Date(2026, 12, 2, 0, 0, 0, 0, time.Local), got, "a bare date as an end is the whole day")
+	got, err = parseTime("--at", "2026-12-01 09:30", false)
+	require.NoError(t, err)
+	assert.Equal(t, time.Date(2026, 12, 1, 9, 30, 0, 0, time.Local), got)
+
+	got, err = parseTime("--at", "+1h", false)
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now().Add(time.Hour), got, time.Minute)
+	got, err = parseTime("--to", "+2400h0m0s", true)
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now().Add(2400*time.Hour), got, time.Minute)
+	assert.False(t, isDate("+2400h0m0s"))
+	assert.True(t, isDate("2026-12-01"))
+
+	for _, bad := range []string{"", "tomorrow", "2026-13-01", "12/01/2026"} {
+		_, err := parseTime("--at", bad, false)
+		assert.Error(t, err, bad)
+		assert.Equal(t, exitUsage, exitCode(err))
+	}
+}

@@ -99,6 +99,12 @@ func jsonTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// isDate says whether s is a bare date (2006-01-02).
+func isDate(s string) bool {
+	_, err := time.Parse("2006-01-02", strings.TrimSpace(s))
+	return err == nil
+}
+
 // parseTime reads a time flag: RFC 3339, "2006-01-02T15:04[:05]" or
 // "2006-01-02 15:04[:05]" in the local zone, a bare date (its start, or
 // with end the start of the next day), "now", or "+1h30m" / "-24h" from now.

@@ -106,7 +106,7 @@ A bare date in --to means the whole of that day.`,
 				if opts.To, err = parseTime("--to", to, true); err != nil {
 					return err
 				}
-				if len(to) == len("2006-01-02") {
+				if isDate(to) {
 					opts.To = opts.To.Add(-time.Second) // the API's to is inclusive
 				}
 			}

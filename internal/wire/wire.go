@@ -57,6 +57,10 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		*t = ""
 	case len(b) >= 2 && b[0] == '"':
+		if inner := b[1 : len(b)-1]; b[len(b)-1] == '"' && !bytes.ContainsAny(inner, "\\\"") {
+			*t = Text(inner) // no escapes: the text is the bytes
+			return nil
+		}
 		var s string
 		if json.Unmarshal(b, &s) != nil {
 			*t = Text(b)

@@ -120,3 +120,19 @@ func FuzzToMinor(f *testing.F) {
 		}
 	})
 }
+
+func TestText(t *testing.T) {
+	for in, want := range map[string]string{
+		`"plain"`:           "plain",
+		`"with \"quotes\""`: `with "quotes"`,
+		`"line\nbreak"`:     "line\nbreak",
+		`"한국어"`:             "한국어",
+		`{"plan":"pro"}`:    `{"plan":"pro"}`,
+		`null`:              "",
+		`12`:                "12",
+	} {
+		var tx Text
+		require.NoError(t, json.Unmarshal([]byte(in), &tx), in)
+		assert.Equal(t, want, string(tx), in)
+	}
+}
