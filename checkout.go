@@ -139,7 +139,9 @@ func displayCurrency(c string) string {
 // generate the customer_uid on the server for each registration, so that
 // its existence proves that this window issued it. An unknown or deleted key
 // satisfies errors.Is(err, ErrNotFound); a key answered for another
-// customer_uid is a *VerificationError.
+// customer_uid is a *VerificationError, and so is a key issued on a test
+// channel (Sandbox) unless the client was made WithSandbox (Field
+// "sandbox").
 func (c *Client) VerifyBillingKey(ctx context.Context, customerUID string) (*BillingKey, error) {
 	k, err := c.GetBillingKey(ctx, customerUID)
 	if err != nil {
@@ -147,6 +149,11 @@ func (c *Client) VerifyBillingKey(ctx context.Context, customerUID string) (*Bil
 	}
 	if k.CustomerUID != customerUID {
 		return k, &VerificationError{Field: "customer_uid", Want: customerUID, Got: k.CustomerUID}
+	}
+	if k.Sandbox && !c.cfg.sandbox {
+		// A key issued on a test channel charges no money: only a client
+		// made WithSandbox verifies it.
+		return k, &VerificationError{Field: "sandbox", Want: "false", Got: "true"}
 	}
 	return k, nil
 }

@@ -185,3 +185,23 @@ func TestSandboxChargeSettles(t *testing.T) {
 	require.True(t, ok, "the engine looked the charge up")
 	assert.Equal(t, "true", rec.Query.Get("include_sandbox"))
 }
+
+func TestVerifyBillingKeySandbox(t *testing.T) {
+	srv := iamporttest.NewServer()
+	t.Cleanup(srv.Close)
+	res := srv.RequestPay(iamporttest.WindowRequest{MerchantUID: "m_sb_key", CustomerUID: "cust_sb_key", Amount: 0, ChannelKey: iamporttest.SandboxChannelKey})
+	require.True(t, res.Success, res.ErrorMsg)
+	ctx := context.Background()
+	k, err := srv.Client().VerifyBillingKey(ctx, "cust_sb_key")
+	var ve *iamport.VerificationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "sandbox", ve.Field)
+	require.NotNil(t, k)
+	assert.True(t, k.Sandbox)
+	k, err = srv.Client(iamport.WithSandbox()).VerifyBillingKey(ctx, "cust_sb_key")
+	require.NoError(t, err)
+	assert.True(t, k.Sandbox)
+	require.NoError(t, srv.RegisterBillingKey("cust_live_key", iamporttest.DefaultCardNumber))
+	_, err = srv.Client().VerifyBillingKey(ctx, "cust_live_key")
+	require.NoError(t, err)
+}
