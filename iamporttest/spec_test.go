@@ -3,6 +3,7 @@ package iamporttest
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -209,3 +210,22 @@ func TestSpecCheckFails(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestDocListsEveryRoute keeps the package doc's route list true.
+func TestDocListsEveryRoute(t *testing.T) {
+	b, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	var listed []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(strings.TrimPrefix(line, "//"))
+		if len(f) == 2 && strings.HasPrefix(f[1], "/") && strings.ToUpper(f[0]) == f[0] {
+			listed = append(listed, f[0]+" "+f[1])
+		}
+	}
+	srv := NewServer()
+	defer srv.Close()
+	served := append([]string(nil), servedRoutes...)
+	sort.Strings(served)
+	sort.Strings(listed)
+	assert.Equal(t, served, listed)
+}
