@@ -127,6 +127,17 @@ func (c *Client) findPayment(ctx context.Context, merchantUID string, retry bool
 	return c.getPayment(ctx, &request{method: http.MethodGet, path: "/payments/find/" + pathEscape(merchantUID), query: c.lookupQuery(nil), retry: retry})
 }
 
+// settleQuery is the query of the money engine's lookups: they always ask
+// with include_sandbox=true, with or without WithSandbox. The question is
+// whether a write happened; a write on a test channel that the lookups
+// could not see would read as "not charged".
+var settleQuery = url.Values{"include_sandbox": {"true"}}
+
+// findForSettle is findPayment for the money engine.
+func (c *Client) findForSettle(ctx context.Context, merchantUID string, retry bool) (*Payment, error) {
+	return c.getPayment(ctx, &request{method: http.MethodGet, path: "/payments/find/" + pathEscape(merchantUID), query: settleQuery, retry: retry})
+}
+
 // getPayment does r and converts its Payment.
 func (c *Client) getPayment(ctx context.Context, r *request) (*Payment, error) {
 	var w paymentWire

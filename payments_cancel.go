@@ -240,9 +240,9 @@ func newCancels(before, p *Payment) []PaymentCancel {
 // resent (the settle loop has its own backoff).
 func (c *Client) cancelTarget(ctx context.Context, req *CancelPaymentRequest, retry bool) (*Payment, error) {
 	if req.ImpUID != "" {
-		return c.getPaymentByImpUID(ctx, req.ImpUID, retry)
+		return c.getPayment(ctx, &request{method: http.MethodGet, path: "/payments/" + pathEscape(req.ImpUID), query: settleQuery, retry: retry})
 	}
-	return c.findPayment(ctx, req.MerchantUID, retry)
+	return c.findForSettle(ctx, req.MerchantUID, retry)
 }
 
 // ---- prepare: the amount the payment window must charge ----

@@ -338,9 +338,9 @@ func (c *Client) charge(ctx context.Context, op string, req *request, merchantUI
 		}
 		return notEvidence
 	}
-	w.lookup = func(ctx context.Context) (*Payment, error) { return c.findPayment(ctx, merchantUID, false) }
+	w.lookup = func(ctx context.Context) (*Payment, error) { return c.findForSettle(ctx, merchantUID, false) }
 	w.refused = func(ctx context.Context, ae *APIError) (*Payment, error) {
-		p, err := c.findPayment(ctx, merchantUID, true)
+		p, err := c.findForSettle(ctx, merchantUID, true)
 		switch {
 		case err == nil:
 			switch w.judge(p) {
