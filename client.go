@@ -682,8 +682,20 @@ func (c *Client) decodeResponse(resp *http.Response, r *request, out any) error 
 	if env.Response == nil {
 		return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode, Err: errors.New("envelope has code 0 but no response")}
 	}
+	if out != nil && env.Response != out {
+		// "response":null then another response: encoding/json dropped out.
+		return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode, Err: errors.New("envelope has more than one response")}
+	}
 	if typeErr != nil && !tolerable(typeErr) {
 		return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode, Err: err}
+	}
+	if typeErr != nil {
+		// The tolerated field may hide a later error of the wrong shape.
+		if p, ok := out.(shapeProber); ok {
+			if err := json.Unmarshal(raw, &envelope{Response: p.shapeProbe()}); err != nil {
+				return &DecodeError{Method: r.method, Path: r.path, StatusCode: resp.StatusCode, Err: err}
+			}
+		}
 	}
 	return nil
 }

@@ -182,9 +182,31 @@ func unmarshalTolerant(b []byte, v any) error {
 	err := json.Unmarshal(b, v)
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" && scalarField(te) {
-		return nil
+		return checkShape(b, v)
 	}
 	return err
+}
+
+// shapeProber is a wire type with lists: shapeProbe is a value whose only
+// type errors are those lists' shapes. encoding/json reports only the first
+// type error, so a tolerated scalar field can hide a later list of the
+// wrong shape; decoding b again into the probe finds it.
+type shapeProber interface{ shapeProbe() any }
+
+func (*paymentWire) shapeProbe() any {
+	return &struct {
+		CancelHistory     []map[string]json.RawMessage `json:"cancel_history"`
+		DepositHistory    []map[string]json.RawMessage `json:"deposit_history"`
+		CancelReceiptURLs []json.RawMessage            `json:"cancel_receipt_urls"`
+	}{}
+}
+
+// checkShape decodes b into v's probe, if v has one.
+func checkShape(b []byte, v any) error {
+	if p, ok := v.(shapeProber); ok {
+		return json.Unmarshal(b, p.shapeProbe())
+	}
+	return nil
 }
 
 // scalarField says whether a type error is about a scalar field (a string,
