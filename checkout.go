@@ -20,7 +20,7 @@ var ErrVerificationFailed = errors.New("iamport: verification failed")
 // other than paid, and so on. It never holds card data.
 // errors.Is(err, ErrVerificationFailed) holds for it.
 type VerificationError struct {
-	Field string // the wire name of the field that differs: status, merchant_uid, amount, currency, customer_uid, imp_uid
+	Field string // the wire name of the field that differs: status, merchant_uid, amount, currency, customer_uid, imp_uid, sandbox
 	Want  string // what the merchant expected
 	Got   string // what Iamport has
 }
@@ -68,7 +68,12 @@ func (e *Expectation) validate() error {
 //
 // It checks, in this order, the imp_uid Iamport answered for, merchant_uid,
 // customer_uid (when want.CustomerUID is set), currency ("" means KRW),
-// amount, and that the status is paid. The first difference is a
+// amount, that the status is paid, and that the payment is not a sandbox
+// (test-channel) payment unless the client was made WithSandbox: a test
+// payment is not money, so without WithSandbox it is a *VerificationError on
+// field "sandbox" even when everything else matches. (The lookup always
+// sends include_sandbox=true, so that a sandbox payment is recognised as
+// one rather than reported as unknown.) The first difference is a
 // *VerificationError naming the field (errors.Is(err, ErrVerificationFailed)
 // holds), returned together with the fetched payment, so that the caller can
 // log or refund it (a status of failed carries its FailReason). A lookup
@@ -86,12 +91,17 @@ func (c *Client) VerifyPayment(ctx context.Context, impUID string, want Expectat
 	if err := want.validate(); err != nil {
 		return nil, err
 	}
-	p, err := c.GetPayment(ctx, impUID)
+	p, err := c.getPaymentToVerify(ctx, impUID)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkPayment(p, impUID, want); err != nil {
 		return p, err
+	}
+	if p.Sandbox && !c.cfg.sandbox {
+		// A payment on a test channel is not money: only a client made
+		// WithSandbox verifies it.
+		return p, &VerificationError{Field: "sandbox", Want: "false", Got: "true"}
 	}
 	return p, nil
 }
@@ -129,7 +139,9 @@ func displayCurrency(c string) string {
 // generate the customer_uid on the server for each registration, so that
 // its existence proves that this window issued it. An unknown or deleted key
 // satisfies errors.Is(err, ErrNotFound); a key answered for another
-// customer_uid is a *VerificationError.
+// customer_uid is a *VerificationError, and so is a key issued on a test
+// channel (Sandbox) unless the client was made WithSandbox (Field
+// "sandbox").
 func (c *Client) VerifyBillingKey(ctx context.Context, customerUID string) (*BillingKey, error) {
 	k, err := c.GetBillingKey(ctx, customerUID)
 	if err != nil {
@@ -137,6 +149,11 @@ func (c *Client) VerifyBillingKey(ctx context.Context, customerUID string) (*Bil
 	}
 	if k.CustomerUID != customerUID {
 		return k, &VerificationError{Field: "customer_uid", Want: customerUID, Got: k.CustomerUID}
+	}
+	if k.Sandbox && !c.cfg.sandbox {
+		// A key issued on a test channel charges no money: only a client
+		// made WithSandbox verifies it.
+		return k, &VerificationError{Field: "sandbox", Want: "false", Got: "true"}
 	}
 	return k, nil
 }

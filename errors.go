@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/billingkr/iamport-go/internal/apitext"
 )
 
 // Sentinel errors, for errors.Is.
@@ -88,17 +90,9 @@ func (e *APIError) Is(target error) bool {
 // notFoundTexts are the API's "not found" messages (the envelope's message;
 // some come with HTTP 200 and a non-zero code). This one table decides
 // "Iamport says there is no such thing" everywhere in the SDK, and
-// iamporttest answers with the same texts.
-var notFoundTexts = []string{
-	"존재하지 않는 결제정보입니다",        // GET /payments/{imp_uid}, /payments/find: HTTP 404, code -1 (live API)
-	"취소할 결제건이 존재하지 않습니다",     // POST /payments/cancel of a missing or fully cancelled payment: HTTP 200, code 1 (live API)
-	"등록된 고객정보가 없습니다",         // GET /subscribe/customers/{customer_uid} and schedules of an unknown customer (live API)
-	"로 등록된 정보를 찾을 수 없습니다",    // "요청하신 customer_uid(...)로 등록된 정보를 찾을 수 없습니다." HTTP 200, code 1 (older live test)
-	"등록되지 않은 구매자입니다",         // POST /subscribe/payments/again with an unknown customer_uid: HTTP 200, code 1 (live API)
-	"결제예약건이 존재하지 않습니다",       // GET /subscribe/payments/schedule/{merchant_uid} of an unknown one (iamporttest; the live text is unconfirmed)
-	"취소할 예약결제 기록이 존재하지 않습니다", // POST /subscribe/payments/unschedule with nothing to revoke: HTTP 200, code 1 (iamporttest; live text unconfirmed)
-	"사전등록된 결제정보가 존재하지 않습니다",  // GET /payments/prepare/{merchant_uid} of an unknown one (iamporttest; live text unconfirmed)
-}
+// iamporttest answers with the same texts: both take them from
+// internal/apitext, where each text names its source.
+var notFoundTexts = apitext.NotFound
 
 // isNotFound is the SDK's one definition of "Iamport says not found".
 func isNotFound(e *APIError) bool {

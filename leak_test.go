@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The leak property: no output surface shows more of a card than its first
@@ -50,6 +51,11 @@ func leakRequests() []leakSubject {
 		{name: "IssueBillingKeyRequest", v: IssueBillingKeyRequest{
 			CustomerUID: "cust_leak", CardNumber: c.number, Expiry: c.expiry, Birth: c.birth, Pwd2Digit: c.pwd2, CVC: c.cvc,
 			PG: "jtnet", CustomerName: "Kim", CustomerEmail: "kim@example.com",
+		}},
+		{name: "ScheduleRequest", v: ScheduleRequest{
+			CustomerUID: "cust_leak", CustomerID: "member_7", ChannelKey: "channel-key-leak", CheckingAmount: 100,
+			CardNumber: c.number, Expiry: c.expiry, Birth: c.birth, Pwd2Digit: c.pwd2, CVC: c.cvc,
+			Schedules: []ScheduleItem{{MerchantUID: "m_leak_s", ScheduleAt: time.Unix(2000000000, 0), Amount: 1000, Name: "plan"}},
 		}},
 	}
 }
@@ -119,6 +125,8 @@ func typedHolder(v any) any {
 		return holderOf(x)
 	case IssueBillingKeyRequest:
 		return holderOf(x)
+	case ScheduleRequest:
+		return holderOf(x)
 	}
 	panic(fmt.Sprintf("typedHolder: %T", v))
 }
@@ -131,6 +139,8 @@ func ptrTo(v any) any {
 		return &x
 	case IssueBillingKeyRequest:
 		return &x
+	case ScheduleRequest:
+		return &x
 	}
 	panic(fmt.Sprintf("ptrTo: %T", v))
 }
@@ -141,6 +151,8 @@ func sliceOf(v any) any {
 		return []OnetimePaymentRequest{x, x}
 	case IssueBillingKeyRequest:
 		return []IssueBillingKeyRequest{x, x}
+	case ScheduleRequest:
+		return []ScheduleRequest{x, x}
 	}
 	panic(fmt.Sprintf("sliceOf: %T", v))
 }

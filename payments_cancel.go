@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/billingkr/iamport-go/internal/wire"
 )
@@ -37,6 +38,10 @@ type CancelPaymentRequest struct {
 	// Requester is Naver Pay's extra.requester: RequesterAdmin (the API's
 	// default) or RequesterCustomer; "" sends none.
 	Requester string
+	// RetainPromotion keeps a promotion applied to the payment even when
+	// the balance left after this cancel breaks its policy (the API's
+	// default is false); nil sends none.
+	RetainPromotion *bool
 }
 
 type cancelExtra struct {
@@ -44,19 +49,20 @@ type cancelExtra struct {
 }
 
 type cancelBody struct {
-	ImpUID        string       `json:"imp_uid,omitempty"`
-	MerchantUID   string       `json:"merchant_uid,omitempty"`
-	Amount        *json.Number `json:"amount,omitempty"`
-	TaxFree       *json.Number `json:"tax_free,omitempty"`
-	VatAmount     *json.Number `json:"vat_amount,omitempty"`
-	Checksum      *json.Number `json:"checksum,omitempty"`
-	Reason        string       `json:"reason,omitempty"`
-	RefundHolder  string       `json:"refund_holder,omitempty"`
-	RefundBank    string       `json:"refund_bank,omitempty"`
-	RefundAccount string       `json:"refund_account,omitempty"`
-	RefundTel     string       `json:"refund_tel,omitempty"`
-	EnableWebhook bool         `json:"enable_webhook,omitempty"`
-	Extra         *cancelExtra `json:"extra,omitempty"`
+	ImpUID          string       `json:"imp_uid,omitempty"`
+	MerchantUID     string       `json:"merchant_uid,omitempty"`
+	Amount          *json.Number `json:"amount,omitempty"`
+	TaxFree         *json.Number `json:"tax_free,omitempty"`
+	VatAmount       *json.Number `json:"vat_amount,omitempty"`
+	Checksum        *json.Number `json:"checksum,omitempty"`
+	Reason          string       `json:"reason,omitempty"`
+	RefundHolder    string       `json:"refund_holder,omitempty"`
+	RefundBank      string       `json:"refund_bank,omitempty"`
+	RefundAccount   string       `json:"refund_account,omitempty"`
+	RefundTel       string       `json:"refund_tel,omitempty"`
+	EnableWebhook   bool         `json:"enable_webhook,omitempty"`
+	RetainPromotion *bool        `json:"retain_promotion,omitempty"`
+	Extra           *cancelExtra `json:"extra,omitempty"`
 }
 
 func (r *CancelPaymentRequest) validate() error {
@@ -114,7 +120,7 @@ func (r *CancelPaymentRequest) body() *cancelBody {
 		Amount: optAmount(r.Amount, r.Currency), TaxFree: optAmount(r.TaxFree, r.Currency),
 		VatAmount: ptrAmount(r.VatAmount, r.Currency), Checksum: ptrAmount(r.Checksum, r.Currency),
 		Reason: r.Reason, RefundHolder: r.RefundHolder, RefundBank: r.RefundBank, RefundAccount: r.RefundAccount, RefundTel: r.RefundTel,
-		EnableWebhook: r.EnableWebhook,
+		EnableWebhook: r.EnableWebhook, RetainPromotion: r.RetainPromotion,
 	}
 	if r.Requester != "" {
 		b.Extra = &cancelExtra{Requester: r.Requester}
@@ -173,6 +179,10 @@ func (c *Client) CancelPayment(ctx context.Context, req *CancelPaymentRequest) (
 	if !sameCurrency(before.Currency, r.Currency) {
 		return nil, &ValidationError{Field: "currency", Reason: "must be the payment's currency"}
 	}
+	if pgProvider(before.PGProvider) == "naverpay" && strings.TrimSpace(r.Reason) == "" {
+		// The spec's x-portone-per-pg: Naver Pay requires the reason.
+		return nil, &ValidationError{Field: "reason", Reason: "required by PG naverpay"}
+	}
 	want := r.Amount
 	if want == 0 {
 		want = before.Refundable()
@@ -230,9 +240,9 @@ func newCancels(before, p *Payment) []PaymentCancel {
 // resent (the settle loop has its own backoff).
 func (c *Client) cancelTarget(ctx context.Context, req *CancelPaymentRequest, retry bool) (*Payment, error) {
 	if req.ImpUID != "" {
-		return c.getPayment(ctx, &request{method: http.MethodGet, path: "/payments/" + pathEscape(req.ImpUID), retry: retry})
+		return c.getPayment(ctx, &request{method: http.MethodGet, path: "/payments/" + pathEscape(req.ImpUID), query: settleQuery, retry: retry})
 	}
-	return c.findPayment(ctx, req.MerchantUID, retry)
+	return c.findForSettle(ctx, req.MerchantUID, retry)
 }
 
 // ---- prepare: the amount the payment window must charge ----
@@ -240,6 +250,7 @@ func (c *Client) cancelTarget(ctx context.Context, req *CancelPaymentRequest, re
 type prepareBody struct {
 	MerchantUID string      `json:"merchant_uid"`
 	Amount      json.Number `json:"amount"`
+	Currency    string      `json:"currency,omitempty"`
 }
 
 type preparedPayment struct {
@@ -278,6 +289,27 @@ func (c *Client) PreparePayment(ctx context.Context, merchantUID string, amount 
 		got, gerr := c.GetPreparedPayment(ctx, merchantUID)
 		return struct{}{}, gerr == nil && got == amount
 	})
+	return err
+}
+
+// PreparePaymentIn is PreparePayment in another currency: amount is in
+// currency's minor unit (USD 1050 is $10.50), and the currency is
+// registered too, so that Iamport also refuses a window payment in another
+// currency. currency "" is PreparePayment (KRW, no currency sent).
+func (c *Client) PreparePaymentIn(ctx context.Context, merchantUID string, amount int64, currency string) error {
+	if err := checkPrepare(merchantUID, amount); err != nil {
+		return err
+	}
+	if currency != "" && !currencyRE.MatchString(currency) {
+		return &ValidationError{Field: "currency", Reason: "must be a 3-letter ISO 4217 code"}
+	}
+	cur := strings.ToUpper(currency)
+	err := c.do(ctx, &request{method: http.MethodPost, path: "/payments/prepare", body: &prepareBody{MerchantUID: merchantUID, Amount: wire.FromMinor(amount, cur), Currency: cur}, retry: true}, nil)
+	if isRefusal(err) {
+		if got, gerr := c.GetPreparedPayment(ctx, merchantUID); gerr == nil && got == amount {
+			return nil
+		}
+	}
 	return err
 }
 

@@ -58,7 +58,8 @@ func (o *PaymentListOptions) validate() error {
 
 // paymentsQuery is the query of GET /payments.
 type paymentsQuery struct {
-	ImpUIDs []string `url:"imp_uid[],omitempty"`
+	ImpUIDs        []string `url:"imp_uid[],omitempty"`
+	IncludeSandbox bool     `url:"include_sandbox,omitempty"`
 }
 
 // pageQuery is the query of the lists paged by page alone.
@@ -89,9 +90,28 @@ func (c *Client) GetPayments(ctx context.Context, impUIDs []string) ([]*Payment,
 	if err != nil {
 		return nil, err
 	}
+	found, err := c.multiPayments(ctx, ids, func(chunk []string) any {
+		return paymentsQuery{ImpUIDs: chunk, IncludeSandbox: c.cfg.sandbox}
+	}, paymentKey)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Payment, 0, len(found))
+	for _, id := range ids {
+		if p, ok := found[id]; ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// multiPayments fetches GET /payments for ids in chunks of
+// maxIDsPerRequest, the query of each chunk built by q, and returns the
+// payments found by key (the newest by started_at when several share one).
+func (c *Client) multiPayments(ctx context.Context, ids []string, q func([]string) any, key func(*Payment) string) (map[string]*Payment, error) {
 	found := make(map[string]*Payment, len(ids))
 	for chunk := range slices.Chunk(ids, maxIDsPerRequest) {
-		vals, err := values(paymentsQuery{ImpUIDs: chunk})
+		vals, err := values(q(chunk))
 		if err != nil {
 			return nil, err
 		}
@@ -103,18 +123,16 @@ func (c *Client) GetPayments(ctx context.Context, impUIDs []string) ([]*Payment,
 			return nil, err
 		}
 		for _, p := range list {
-			if p != nil {
-				found[p.ImpUID] = p
+			if p == nil {
+				continue
+			}
+			k := key(p)
+			if old, ok := found[k]; !ok || p.StartedAt.After(old.StartedAt) {
+				found[k] = p
 			}
 		}
 	}
-	out := make([]*Payment, 0, len(found))
-	for _, id := range ids {
-		if p, ok := found[id]; ok {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	return found, nil
 }
 
 // distinctIDs validates ids and drops repeats, keeping the first order.
@@ -145,9 +163,17 @@ func (c *Client) FindPayments(ctx context.Context, merchantUID string) iter.Seq2
 	if err := checkUID("merchant_uid", merchantUID, MaxMerchantUIDLen); err != nil {
 		return errSeq[Payment](err)
 	}
+	return c.findAll(ctx, merchantUID, FindPaymentsOptions{})
+}
+
+// findAll walks GET /payments/findAll/{merchant_uid}[/{payment_status}].
+func (c *Client) findAll(ctx context.Context, merchantUID string, o FindPaymentsOptions) iter.Seq2[*Payment, error] {
 	path := "/payments/findAll/" + pathEscape(merchantUID)
+	if o.Status != "" {
+		path += "/" + pathEscape(string(o.Status))
+	}
 	return unique(paginate(ctx, func(ctx context.Context, page int) ([]*Payment, int, error) {
-		items, next, err := listPage[Payment](ctx, c, path, pageQuery{Page: page})
+		items, next, err := listPage[Payment](ctx, c, path, findAllQuery{Page: page, Limit: o.Limit, Sorting: o.Sorting, IncludeSandbox: c.cfg.sandbox})
 		if err != nil && errors.Is(err, ErrNotFound) {
 			return nil, 0, nil // no payment has this merchant_uid
 		}

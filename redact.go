@@ -10,7 +10,7 @@ import (
 )
 
 // Card data in the caller-facing request types (OnetimePaymentRequest,
-// IssueBillingKeyRequest) never leaves them through a generic encoder: each
+// IssueBillingKeyRequest, ScheduleRequest) never leaves them through a generic encoder: each
 // type has value-receiver String, GoString, Format, LogValue and
 // MarshalJSON methods that print the card number masked as Iamport masks it
 // (at most its first 6 and last 4 digits, "409202******5678") and write
@@ -134,6 +134,7 @@ func (r OnetimePaymentRequest) MarshalJSON() ([]byte, error) {
 		Name        string `json:"name,omitempty"`
 		CustomerUID string `json:"customer_uid,omitempty"`
 		PG          string `json:"pg,omitempty"`
+		ChannelKey  string `json:"channel_key,omitempty"`
 		maskedCard
 		BuyerName              string `json:"buyer_name,omitempty"`
 		BuyerEmail             string `json:"buyer_email,omitempty"`
@@ -150,7 +151,7 @@ func (r OnetimePaymentRequest) MarshalJSON() ([]byte, error) {
 		PromotionID            string `json:"promotion_id,omitempty"`
 	}{
 		MerchantUID: r.MerchantUID, Amount: r.Amount, Currency: r.Currency, TaxFree: r.TaxFree, VatAmount: r.VatAmount,
-		Name: r.Name, CustomerUID: r.CustomerUID, PG: r.PG,
+		Name: r.Name, CustomerUID: r.CustomerUID, PG: r.PG, ChannelKey: r.ChannelKey,
 		maskedCard: newMaskedCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC),
 		BuyerName:  r.BuyerName, BuyerEmail: r.BuyerEmail, BuyerTel: r.BuyerTel, BuyerAddr: r.BuyerAddr, BuyerPostcode: r.BuyerPostcode,
 		CardQuota: r.CardQuota, InterestFreeByMerchant: r.InterestFreeByMerchant, UseCardPoint: r.UseCardPoint,
@@ -194,6 +195,7 @@ func (r IssueBillingKeyRequest) MarshalJSON() ([]byte, error) {
 		maskedCard
 		PG               string `json:"pg,omitempty"`
 		ChannelKey       string `json:"channel_key,omitempty"`
+		ChannelGroupID   string `json:"channel_group_id,omitempty"`
 		CustomerID       string `json:"customer_id,omitempty"`
 		CustomerName     string `json:"customer_name,omitempty"`
 		CustomerTel      string `json:"customer_tel,omitempty"`
@@ -203,9 +205,73 @@ func (r IssueBillingKeyRequest) MarshalJSON() ([]byte, error) {
 	}{
 		CustomerUID: r.CustomerUID,
 		maskedCard:  newMaskedCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC),
-		PG:          r.PG, ChannelKey: r.ChannelKey, CustomerID: r.CustomerID,
+		PG:          r.PG, ChannelKey: r.ChannelKey, ChannelGroupID: r.ChannelGroupID, CustomerID: r.CustomerID,
 		CustomerName: r.CustomerName, CustomerTel: r.CustomerTel, CustomerEmail: r.CustomerEmail,
 		CustomerAddr: r.CustomerAddr, CustomerPostcode: r.CustomerPostcode,
+	})
+}
+
+// ---- ScheduleRequest ----
+
+// String describes the request with its card data masked.
+func (r ScheduleRequest) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "iamport.ScheduleRequest{CustomerUID: %q, CustomerID: %q, ChannelKey: %q, PG: %q, CheckingAmount: %d, Schedules: %d",
+		r.CustomerUID, r.CustomerID, r.ChannelKey, r.PG, r.CheckingAmount, len(r.Schedules))
+	writeCard(&b, r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is String: %#v never shows card data.
+func (r ScheduleRequest) GoString() string { return r.String() }
+
+// Format makes every fmt verb print String, card data masked.
+func (r ScheduleRequest) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
+
+// LogValue is what log/slog records: the customer_uid, the schedules'
+// merchant_uids, card data masked.
+func (r ScheduleRequest) LogValue() slog.Value {
+	ids := make([]string, 0, len(r.Schedules))
+	for _, it := range r.Schedules {
+		ids = append(ids, it.MerchantUID)
+	}
+	return slog.GroupValue(append([]slog.Attr{
+		slog.String("customer_uid", r.CustomerUID),
+		slog.String("channel_key", r.ChannelKey),
+		slog.Any("merchant_uids", ids),
+	}, cardAttrs(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)...)...)
+}
+
+// MarshalJSON writes the request for logs and debugging, card data masked
+// (card_number as "409202******5678", the expiry, birth, pwd_2digit and CVC
+// as "[redacted]"), schedule_at as UNIX seconds and amounts in the
+// currency's minor unit. It is not what SchedulePayments sends, and it
+// cannot be decoded back into a request.
+func (r ScheduleRequest) MarshalJSON() ([]byte, error) {
+	type item struct {
+		MerchantUID string `json:"merchant_uid"`
+		ScheduleAt  int64  `json:"schedule_at"`
+		Amount      int64  `json:"amount"`
+		Currency    string `json:"currency,omitempty"`
+		Name        string `json:"name,omitempty"`
+	}
+	items := make([]item, 0, len(r.Schedules))
+	for _, it := range r.Schedules {
+		items = append(items, item{MerchantUID: it.MerchantUID, ScheduleAt: it.ScheduleAt.Unix(), Amount: it.Amount, Currency: it.Currency, Name: it.Name})
+	}
+	return json.Marshal(struct {
+		CustomerUID    string `json:"customer_uid"`
+		CustomerID     string `json:"customer_id,omitempty"`
+		ChannelKey     string `json:"channel_key,omitempty"`
+		PG             string `json:"pg,omitempty"`
+		CheckingAmount int64  `json:"checking_amount,omitempty"`
+		maskedCard
+		Schedules []item `json:"schedules"`
+	}{
+		CustomerUID: r.CustomerUID, CustomerID: r.CustomerID, ChannelKey: r.ChannelKey, PG: r.PG, CheckingAmount: r.CheckingAmount,
+		maskedCard: newMaskedCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC),
+		Schedules:  items,
 	})
 }
 
@@ -222,4 +288,10 @@ var (
 	_ fmt.Formatter  = IssueBillingKeyRequest{}
 	_ slog.LogValuer = IssueBillingKeyRequest{}
 	_ json.Marshaler = IssueBillingKeyRequest{}
+
+	_ fmt.Stringer   = ScheduleRequest{}
+	_ fmt.GoStringer = ScheduleRequest{}
+	_ fmt.Formatter  = ScheduleRequest{}
+	_ slog.LogValuer = ScheduleRequest{}
+	_ json.Marshaler = ScheduleRequest{}
 )

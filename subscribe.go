@@ -1,6 +1,7 @@
 package iamport
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/billingkr/iamport-go/internal/wire"
@@ -46,13 +48,120 @@ type AgainPaymentRequest struct {
 	BrowserIP              string
 	ProductType            string // "digital" or "real"
 	PromotionID            string
+
+	// ChannelKey picks the channel to charge, for a billing key issued on
+	// several channels (a super billing key); ≤ 55 characters.
+	ChannelKey string
+	// PG names the billing key's PG ("provider" or "provider.MID"). It is
+	// not sent: when set, the spec's per-PG requirements are checked before
+	// sending (see pgrules.go), e.g. buyer_name for ksnet.
+	PG string
+
+	ProductCount    int             // number of products; 0 sends none (the API's default is 1)
+	CashReceiptType string          // CashReceiptPerson, CashReceiptCompany, CashReceiptAnonymous or "" (tosspay_v2)
+	Bypass          json.RawMessage // PG-specific parameters: a JSON object, sent as the JSON string the API documents
+	NaverUseCfm     string          // Naver Pay recurring: the usage end date, YYYYMMDD (extra.naverUseCfm)
 }
+
+// The values of cash_receipt_type.
+const (
+	CashReceiptPerson    = "person"
+	CashReceiptCompany   = "company"
+	CashReceiptAnonymous = "anonymous" // tosspay_v2: no cash receipt
+)
 
 // againBody is the JSON of /subscribe/payments/again.
 type againBody struct {
 	CustomerUID string `json:"customer_uid"`
 	MerchantUID string `json:"merchant_uid"`
+	ChannelKey  string `json:"channel_key,omitempty"`
 	chargeBody
+}
+
+// chargeExtra is the extra object of a charge.
+type chargeExtra struct {
+	NaverUseCfm string `json:"naverUseCfm,omitempty"`
+}
+
+// extraFields are the newer optional fields of again and of each scheduled
+// charge.
+type extraFields struct {
+	ProductCount    int
+	CashReceiptType string
+	Bypass          json.RawMessage
+	NaverUseCfm     string
+}
+
+func (x extraFields) validate() error {
+	if x.ProductCount < 0 {
+		return &ValidationError{Field: "product_count", Reason: "must not be negative (0 sends none)"}
+	}
+	switch x.CashReceiptType {
+	case "", CashReceiptPerson, CashReceiptCompany, CashReceiptAnonymous:
+	default:
+		return &ValidationError{Field: "cash_receipt_type", Reason: "must be person, company, anonymous or empty"}
+	}
+	if err := checkBypass(x.Bypass); err != nil {
+		return err
+	}
+	if x.NaverUseCfm != "" {
+		if _, err := time.Parse("20060102", x.NaverUseCfm); err != nil || len(x.NaverUseCfm) != 8 {
+			return &ValidationError{Field: "extra.naverUseCfm", Reason: "must be a date as YYYYMMDD"}
+		}
+	}
+	return nil
+}
+
+// checkBypass validates a bypass object.
+func checkBypass(b json.RawMessage) error {
+	if len(b) == 0 {
+		return nil
+	}
+	t := bytes.TrimSpace(b)
+	if !json.Valid(t) || len(t) == 0 || t[0] != '{' {
+		return &ValidationError{Field: "bypass", Reason: "must be a JSON object"}
+	}
+	return nil
+}
+
+// bypassText is the bypass object as the API takes it: a JSON string
+// holding the object.
+func bypassText(b json.RawMessage) string {
+	if len(b) == 0 {
+		return ""
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, b) != nil {
+		return string(b)
+	}
+	return buf.String()
+}
+
+func (x extraFields) fill(b *chargeBody) {
+	b.ProductCount, b.CashReceiptType, b.Bypass = x.ProductCount, x.CashReceiptType, bypassText(x.Bypass)
+	if x.NaverUseCfm != "" {
+		b.Extra = &chargeExtra{NaverUseCfm: x.NaverUseCfm}
+	}
+}
+
+// checkKey validates an optional channel key or channel group id.
+func checkKey(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	if n := utf8.RuneCountInString(v); n > MaxChannelKeyLen {
+		return &ValidationError{Field: field, Reason: "must be at most " + itoa(MaxChannelKeyLen) + " characters, is " + itoa(n)}
+	}
+	return checkText(field, v)
+}
+
+// checkText refuses text that is not valid UTF-8 or holds control
+// characters.
+func checkText(field, v string) error {
+	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return &ValidationError{Field: field, Reason: "must be valid UTF-8 without control characters"}
+	}
+	return nil
 }
 
 // chargeBody is the JSON that every charge shares: again, onetime and each
@@ -76,6 +185,10 @@ type chargeBody struct {
 	BrowserIP              string       `json:"browser_ip,omitempty"`
 	ProductType            string       `json:"product_type,omitempty"`
 	PromotionID            string       `json:"promotion_id,omitempty"`
+	ProductCount           int          `json:"product_count,omitempty"`
+	CashReceiptType        string       `json:"cash_receipt_type,omitempty"`
+	Bypass                 string       `json:"bypass,omitempty"`
+	Extra                  *chargeExtra `json:"extra,omitempty"`
 }
 
 // money fills the amounts, written exactly in currency's unit.
@@ -95,16 +208,34 @@ func (r *AgainPaymentRequest) validate() error {
 	if err := checkCharge(r.Amount, r.TaxFree, r.VatAmount, r.Currency); err != nil {
 		return err
 	}
-	return r.body().chargeBody.check()
+	if err := r.body().chargeBody.check(); err != nil {
+		return err
+	}
+	if err := checkKey("channel_key", r.ChannelKey); err != nil {
+		return err
+	}
+	if err := r.extra().validate(); err != nil {
+		return err
+	}
+	return checkPG(pgOpAgain, r.PG, "", map[string]bool{
+		"name": r.Name != "", "currency": r.Currency != "", "buyer_name": r.BuyerName != "", "buyer_email": r.BuyerEmail != "",
+		"buyer_tel": r.BuyerTel != "", "browser_ip": r.BrowserIP != "", "product_type": r.ProductType != "",
+	})
+}
+
+func (r *AgainPaymentRequest) extra() extraFields {
+	return extraFields{ProductCount: r.ProductCount, CashReceiptType: r.CashReceiptType, Bypass: r.Bypass, NaverUseCfm: r.NaverUseCfm}
 }
 
 func (r *AgainPaymentRequest) body() *againBody {
-	return &againBody{CustomerUID: r.CustomerUID, MerchantUID: r.MerchantUID, chargeBody: chargeBody{
+	b := &againBody{CustomerUID: r.CustomerUID, MerchantUID: r.MerchantUID, ChannelKey: r.ChannelKey, chargeBody: chargeBody{
 		Name:      r.Name,
 		BuyerName: r.BuyerName, BuyerEmail: r.BuyerEmail, BuyerTel: r.BuyerTel, BuyerAddr: r.BuyerAddr, BuyerPostcode: r.BuyerPostcode,
 		CardQuota: r.CardQuota, InterestFreeByMerchant: r.InterestFreeByMerchant, UseCardPoint: r.UseCardPoint,
 		CustomData: r.CustomData, NoticeURL: r.NoticeURL, BrowserIP: r.BrowserIP, ProductType: r.ProductType, PromotionID: r.PromotionID,
 	}.money(r.Amount, r.TaxFree, r.VatAmount, r.Currency)}
+	r.extra().fill(&b.chargeBody)
+	return b
 }
 
 // AgainPayment charges the billing key of req.CustomerUID
@@ -207,9 +338,9 @@ func (c *Client) charge(ctx context.Context, op string, req *request, merchantUI
 		}
 		return notEvidence
 	}
-	w.lookup = func(ctx context.Context) (*Payment, error) { return c.findPayment(ctx, merchantUID, false) }
+	w.lookup = func(ctx context.Context) (*Payment, error) { return c.findForSettle(ctx, merchantUID, false) }
 	w.refused = func(ctx context.Context, ae *APIError) (*Payment, error) {
-		p, err := c.findPayment(ctx, merchantUID, true)
+		p, err := c.findForSettle(ctx, merchantUID, true)
 		switch {
 		case err == nil:
 			switch w.judge(p) {

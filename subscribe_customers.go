@@ -44,8 +44,12 @@ type IssueBillingKeyRequest struct {
 	CVC        string // 3 or 4 digits, where the PG asks for it
 
 	PG         string // "provider" or "provider.MID"; "" = the console's default
-	ChannelKey string // the PortOne channel key, where the console uses channels
-	CustomerID string // the merchant's own id of the customer
+	ChannelKey string // the PortOne channel key, where the console uses channels; ≤ 55 characters
+	CustomerID string // the merchant's own id of the customer (required by tosspayments)
+	// ChannelGroupID issues a super billing key: one key on every active
+	// channel of this smart-routing group (≤ 55 characters). The result's
+	// ChannelGroupID, SucceededChannels and FailedChannels say how it went.
+	ChannelGroupID string
 
 	CustomerName     string // ≤ 20 characters
 	CustomerTel      string // ≤ 20 characters
@@ -62,6 +66,7 @@ type issueBillingKeyBody struct {
 	CVC              string `json:"cvc,omitempty"`
 	PG               string `json:"pg,omitempty"`
 	ChannelKey       string `json:"channel_key,omitempty"`
+	ChannelGroupID   string `json:"channel_group_id,omitempty"`
 	CustomerID       string `json:"customer_id,omitempty"`
 	CustomerName     string `json:"customer_name,omitempty"`
 	CustomerTel      string `json:"customer_tel,omitempty"`
@@ -77,16 +82,23 @@ func (r *IssueBillingKeyRequest) validate() error {
 	if err := checkCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC); err != nil {
 		return err
 	}
-	return checkTexts(
+	if err := checkTexts(
 		textField{name: "pg", v: r.PG, max: MaxPGLen},
 		textField{name: "channel_key", v: r.ChannelKey, max: MaxChannelKeyLen},
+		textField{name: "channel_group_id", v: r.ChannelGroupID, max: MaxChannelKeyLen},
 		textField{name: "customer_id", v: r.CustomerID},
 		textField{name: "customer_name", v: r.CustomerName, max: 20},
 		textField{name: "customer_tel", v: r.CustomerTel, max: 20},
 		textField{name: "customer_email", v: r.CustomerEmail, max: 200},
 		textField{name: "customer_addr", v: r.CustomerAddr, max: 200},
 		textField{name: "customer_postcode", v: r.CustomerPostcode, max: 8},
-	)
+	); err != nil {
+		return err
+	}
+	return checkPG(pgOpIssue, r.PG, "", map[string]bool{
+		"customer_id": r.CustomerID != "", "birth": r.Birth != "", "pwd_2digit": r.Pwd2Digit != "", "cvc": r.CVC != "",
+		"customer_name": r.CustomerName != "", "card_number": r.CardNumber != "",
+	})
 }
 
 // IssueBillingKey registers card data as the billing key req.CustomerUID
@@ -106,7 +118,7 @@ func (c *Client) IssueBillingKey(ctx context.Context, req *IssueBillingKeyReques
 	}
 	body := &issueBillingKeyBody{
 		CardNumber: wireCardNumber(req.CardNumber), Expiry: req.Expiry, Birth: req.Birth, Pwd2Digit: req.Pwd2Digit, CVC: req.CVC,
-		PG: req.PG, ChannelKey: req.ChannelKey, CustomerID: req.CustomerID,
+		PG: req.PG, ChannelKey: req.ChannelKey, ChannelGroupID: req.ChannelGroupID, CustomerID: req.CustomerID,
 		CustomerName: req.CustomerName, CustomerTel: req.CustomerTel, CustomerEmail: req.CustomerEmail,
 		CustomerAddr: req.CustomerAddr, CustomerPostcode: req.CustomerPostcode,
 	}

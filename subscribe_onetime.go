@@ -2,6 +2,7 @@ package iamport
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
@@ -48,6 +49,17 @@ type OnetimePaymentRequest struct {
 	BrowserIP              string
 	ProductType            string // "digital" or "real"
 	PromotionID            string
+
+	// ChannelKey picks the channel (the PortOne console's channel key) to
+	// charge on, and, with CustomerUID, to issue the key on; ≤ 55 characters.
+	ChannelKey string
+	// Bypass is PG-specific parameters: a JSON object, sent as the JSON
+	// string the API documents.
+	Bypass json.RawMessage
+	// Secure3DChargeID and Secure3DToken are what the PG (paymentwall) gave
+	// after 3-D Secure authentication.
+	Secure3DChargeID string
+	Secure3DToken    string
 }
 
 // onetimeBody is the JSON of /subscribe/payments/onetime.
@@ -60,6 +72,9 @@ type onetimeBody struct {
 	CVC         string `json:"cvc,omitempty"`
 	CustomerUID string `json:"customer_uid,omitempty"`
 	PG          string `json:"pg,omitempty"`
+	ChannelKey  string `json:"channel_key,omitempty"`
+	Secure3DID  string `json:"secure_3d_charge_id,omitempty"`
+	Secure3DTok string `json:"secure_3d_token,omitempty"`
 	chargeBody
 }
 
@@ -81,19 +96,39 @@ func (r *OnetimePaymentRequest) validate() error {
 	if err := checkTexts(textField{name: "pg", v: r.PG, max: MaxPGLen}); err != nil {
 		return err
 	}
-	return r.body().chargeBody.check()
+	if err := r.body().chargeBody.check(); err != nil {
+		return err
+	}
+	if err := checkKey("channel_key", r.ChannelKey); err != nil {
+		return err
+	}
+	if err := checkBypass(r.Bypass); err != nil {
+		return err
+	}
+	if err := checkText("secure_3d_charge_id", r.Secure3DChargeID); err != nil {
+		return err
+	}
+	if err := checkText("secure_3d_token", r.Secure3DToken); err != nil {
+		return err
+	}
+	return checkPG(pgOpOnetime, r.PG, "", map[string]bool{
+		"cvc": r.CVC != "", "name": r.Name != "", "buyer_name": r.BuyerName != "", "buyer_email": r.BuyerEmail != "",
+		"buyer_tel": r.BuyerTel != "", "browser_ip": r.BrowserIP != "", "product_type": r.ProductType != "",
+		"customer_uid": r.CustomerUID != "", "card_number": r.CardNumber != "",
+	})
 }
 
 func (r *OnetimePaymentRequest) body() *onetimeBody {
 	return &onetimeBody{
 		MerchantUID: r.MerchantUID,
 		CardNumber:  wireCardNumber(r.CardNumber), Expiry: r.Expiry, Birth: r.Birth, Pwd2Digit: r.Pwd2Digit, CVC: r.CVC,
-		CustomerUID: r.CustomerUID, PG: r.PG,
+		CustomerUID: r.CustomerUID, PG: r.PG, ChannelKey: r.ChannelKey, Secure3DID: r.Secure3DChargeID, Secure3DTok: r.Secure3DToken,
 		chargeBody: chargeBody{
 			Name:      r.Name,
 			BuyerName: r.BuyerName, BuyerEmail: r.BuyerEmail, BuyerTel: r.BuyerTel, BuyerAddr: r.BuyerAddr, BuyerPostcode: r.BuyerPostcode,
 			CardQuota: r.CardQuota, InterestFreeByMerchant: r.InterestFreeByMerchant, UseCardPoint: r.UseCardPoint,
 			CustomData: r.CustomData, NoticeURL: r.NoticeURL, BrowserIP: r.BrowserIP, ProductType: r.ProductType, PromotionID: r.PromotionID,
+			Bypass: bypassText(r.Bypass),
 		}.money(r.Amount, r.TaxFree, r.VatAmount, r.Currency),
 	}
 }
@@ -120,7 +155,7 @@ func (c *Client) OnetimePayment(ctx context.Context, req *OnetimePaymentRequest)
 	}
 	r := *req
 	return c.charge(ctx, OpCharge, &request{method: http.MethodPost, path: "/subscribe/payments/onetime", body: r.body(),
-		secrets: cardSecrets(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)},
+		secrets: append(cardSecrets(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC), r.Secure3DToken)},
 		r.MerchantUID, func(p *Payment) bool {
 			return p.CustomerUID == r.CustomerUID && p.Amount == r.Amount && sameCurrency(p.Currency, r.Currency)
 		})

@@ -2,6 +2,7 @@ package iamport
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -13,10 +14,41 @@ import (
 )
 
 // ScheduleRequest schedules charges of one billing key
-// (POST /subscribe/payments/schedule).
+// (POST /subscribe/payments/schedule). With card data (CardNumber and
+// Expiry) Iamport first issues the billing key CustomerUID from it, so a key
+// is issued and scheduled in one call.
+//
+// With card data it has the masking methods of OnetimePaymentRequest: fmt
+// (every verb), log/slog and encoding/json never print the card number (at
+// most its first 6 and last 4 digits), the expiry, birth, pwd_2digit or
+// CVC. A request held by value in an unexported struct field is not covered
+// (see redact.go): hold it by pointer there.
 type ScheduleRequest struct {
 	CustomerUID string         // required, ≤ 80 characters: the billing key to charge
 	Schedules   []ScheduleItem // required, at least one
+
+	// CustomerID is the merchant's own id of the customer (customer_id;
+	// tosspayments requires it).
+	CustomerID string
+	// ChannelKey picks the channel: the one to issue the key on (with card
+	// data), or, for a super billing key, the channel whose key to charge;
+	// ≤ 55 characters.
+	ChannelKey string
+	// PG names the billing key's PG ("provider" or "provider.MID"). It is
+	// not sent: when set, the spec's per-PG requirements are checked before
+	// sending (see pgrules.go), e.g. customer_id for tosspayments.
+	PG string
+
+	// Card data, to issue the key CustomerUID first. CardNumber and Expiry
+	// go together.
+	CardNumber string // 13 to 19 digits, dashes allowed ("dddd-dddd-dddd-dddd")
+	Expiry     string // "YYYY-MM"
+	Birth      string // YYMMDD, or the 10-digit business registration number
+	Pwd2Digit  string // the first two digits of the card's PIN
+	CVC        string // 3 or 4 digits, where the PG asks for it
+	// CheckingAmount is a test charge (KRW) that checks the card before
+	// scheduling; Iamport cancels it at once. 0 sends none (no test).
+	CheckingAmount int64
 }
 
 // ScheduleItem is one scheduled charge. Amounts are in Currency's minor
@@ -44,11 +76,33 @@ type ScheduleItem struct {
 	ProductType            string // "digital" or "real"
 	BrowserIP              string
 	PromotionID            string
+
+	ProductCount    int             // number of products; 0 sends none (the API's default is 1)
+	CashReceiptType string          // CashReceiptPerson, CashReceiptCompany, CashReceiptAnonymous or ""
+	Bypass          json.RawMessage // PG-specific parameters: a JSON object, sent as the JSON string the API documents
+	NaverUseCfm     string          // Naver Pay recurring: the usage end date, YYYYMMDD (extra.naverUseCfm)
+}
+
+func (it *ScheduleItem) extra() extraFields {
+	return extraFields{ProductCount: it.ProductCount, CashReceiptType: it.CashReceiptType, Bypass: it.Bypass, NaverUseCfm: it.NaverUseCfm}
 }
 
 type scheduleBody struct {
-	CustomerUID string             `json:"customer_uid"`
-	Schedules   []scheduleItemBody `json:"schedules"`
+	CustomerUID    string             `json:"customer_uid"`
+	CustomerID     string             `json:"customer_id,omitempty"`
+	ChannelKey     string             `json:"channel_key,omitempty"`
+	CheckingAmount int64              `json:"checking_amount,omitempty"`
+	CardNumber     string             `json:"card_number,omitempty"`
+	Expiry         string             `json:"expiry,omitempty"`
+	Birth          string             `json:"birth,omitempty"`
+	Pwd2Digit      string             `json:"pwd_2digit,omitempty"`
+	CVC            string             `json:"cvc,omitempty"`
+	Schedules      []scheduleItemBody `json:"schedules"`
+}
+
+// hasCard says whether the request carries card data.
+func (r *ScheduleRequest) hasCard() bool {
+	return r.CardNumber != "" || r.Expiry != "" || r.Birth != "" || r.Pwd2Digit != "" || r.CVC != ""
 }
 
 type scheduleItemBody struct {
@@ -63,6 +117,26 @@ func (r *ScheduleRequest) validate() error {
 	}
 	if len(r.Schedules) == 0 {
 		return &ValidationError{Field: "schedules", Reason: "must not be empty"}
+	}
+	if err := checkText("customer_id", r.CustomerID); err != nil {
+		return err
+	}
+	if err := checkKey("channel_key", r.ChannelKey); err != nil {
+		return err
+	}
+	if r.hasCard() {
+		if err := checkCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC); err != nil {
+			return err
+		}
+	}
+	if r.CheckingAmount < 0 {
+		return &ValidationError{Field: "checking_amount", Reason: "must not be negative (0 sends none)"}
+	}
+	if err := checkPG(pgOpSchedule, r.PG, "", map[string]bool{
+		"customer_id": r.CustomerID != "", "cvc": r.CVC != "",
+		"card_number": r.CardNumber != "", "expiry": r.Expiry != "", "birth": r.Birth != "",
+	}); err != nil {
+		return err
 	}
 	seen := make(map[string]bool, len(r.Schedules))
 	for i := range r.Schedules {
@@ -80,6 +154,15 @@ func (r *ScheduleRequest) validate() error {
 		if err == nil {
 			err = r.itemBody(it).chargeBody.check()
 		}
+		if err == nil {
+			err = it.extra().validate()
+		}
+		if err == nil {
+			err = checkPG(pgOpItem, r.PG, "", map[string]bool{
+				"currency": it.Currency != "", "buyer_name": it.BuyerName != "", "buyer_email": it.BuyerEmail != "",
+				"buyer_tel": it.BuyerTel != "", "product_type": it.ProductType != "",
+			})
+		}
 		if err != nil {
 			var ve *ValidationError
 			if errors.As(err, &ve) {
@@ -93,7 +176,14 @@ func (r *ScheduleRequest) validate() error {
 }
 
 func (r *ScheduleRequest) body() *scheduleBody {
-	b := &scheduleBody{CustomerUID: r.CustomerUID, Schedules: make([]scheduleItemBody, 0, len(r.Schedules))}
+	b := &scheduleBody{
+		CustomerUID: r.CustomerUID, CustomerID: r.CustomerID, ChannelKey: r.ChannelKey, CheckingAmount: r.CheckingAmount,
+		Expiry: r.Expiry, Birth: r.Birth, Pwd2Digit: r.Pwd2Digit, CVC: r.CVC,
+		Schedules: make([]scheduleItemBody, 0, len(r.Schedules)),
+	}
+	if r.CardNumber != "" {
+		b.CardNumber = wireCardNumber(r.CardNumber)
+	}
 	for i := range r.Schedules {
 		b.Schedules = append(b.Schedules, r.itemBody(&r.Schedules[i]))
 	}
@@ -106,7 +196,7 @@ func (r *ScheduleRequest) itemBody(it *ScheduleItem) scheduleItemBody {
 	if cur == "" {
 		cur = "KRW"
 	}
-	return scheduleItemBody{
+	b := scheduleItemBody{
 		MerchantUID: it.MerchantUID, ScheduleAt: wire.Seconds(it.ScheduleAt),
 		chargeBody: chargeBody{
 			Name:      it.Name,
@@ -115,6 +205,8 @@ func (r *ScheduleRequest) itemBody(it *ScheduleItem) scheduleItemBody {
 			CustomData: it.CustomData, NoticeURL: it.NoticeURL, BrowserIP: it.BrowserIP, ProductType: it.ProductType, PromotionID: it.PromotionID,
 		}.money(it.Amount, it.TaxFree, it.VatAmount, cur),
 	}
+	it.extra().fill(&b.chargeBody)
+	return b
 }
 
 // matches says whether s is what item schedules for customerUID.
@@ -132,7 +224,8 @@ func (it *ScheduleItem) matches(customerUID string, s *Schedule) bool {
 //
 // Each merchant_uid can be scheduled once, so the request is resent after
 // a failure in transport or a 5xx: a resend cannot schedule a charge
-// twice. When Iamport refuses the request (say because a resend, or a
+// twice. A request with card data or a CheckingAmount is not resent (each
+// attempt is a card authorisation at the PG, like IssueBillingKey). When Iamport refuses the request (say because a resend, or a
 // re-run job, finds the merchant_uids already scheduled), the schedules are
 // looked up: if every one of them is scheduled exactly as asked (same
 // customer_uid, schedule_at, amount and currency), they are returned as this
@@ -145,7 +238,8 @@ func (c *Client) SchedulePayments(ctx context.Context, req *ScheduleRequest) ([]
 		return nil, err
 	}
 	var list pageList[Schedule]
-	err := c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/payments/schedule", body: req.body(), retry: true}, &list)
+	err := c.do(ctx, &request{method: http.MethodPost, path: "/subscribe/payments/schedule", body: req.body(),
+		retry: !req.hasCard() && req.CheckingAmount == 0, secrets: scheduleSecrets(req)}, &list)
 	if err == nil {
 		return nonNil(list.List), nil
 	}
@@ -161,6 +255,13 @@ func (c *Client) SchedulePayments(ctx context.Context, req *ScheduleRequest) ([]
 		}
 		return got, true
 	})
+}
+
+func scheduleSecrets(r *ScheduleRequest) []string {
+	if !r.hasCard() {
+		return nil
+	}
+	return cardSecrets(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)
 }
 
 func nonNil[T any](in []*T) []*T {
@@ -314,7 +415,15 @@ type ScheduleListOptions struct {
 	// Limit is the page size of Schedules, 1 to MaxListLimit (0: the API's
 	// default of 20). CustomerSchedules has no page size.
 	Limit int
+	// Sorting orders Schedules: "" (the API's default: newest schedule_at
+	// first) or ScheduleSortingOldest ("scheduled": oldest first, windows
+	// oldest first too). CustomerSchedules has no order and refuses it.
+	Sorting string
 }
+
+// ScheduleSortingOldest is the sorting of Schedules that yields the
+// oldest schedule_at first (the API's "scheduled").
+const ScheduleSortingOldest = "scheduled"
 
 func (o *ScheduleListOptions) validate() error {
 	if o.From.IsZero() {
@@ -334,24 +443,33 @@ func (o *ScheduleListOptions) validate() error {
 	if o.Limit < 0 || o.Limit > MaxListLimit {
 		return &ValidationError{Field: "limit", Reason: "must be between 1 and " + itoa(MaxListLimit) + " (0 for the API's default)"}
 	}
+	switch o.Sorting {
+	case "", ScheduleSortingOldest:
+	default:
+		return &ValidationError{Field: "sorting", Reason: `must be "scheduled" (oldest first) or empty (newest first)`}
+	}
 	return nil
 }
 
 // windows splits the options' range into the windows of the list requests,
-// newest first (the API's own order inside a window).
+// in the order of the API's own order inside a window: newest first, or
+// oldest first with ScheduleSortingOldest.
 func (o *ScheduleListOptions) windows() []window {
 	ws := ascendingHalfOpen(ceilUnix(o.From), ceilUnix(o.To))
-	slices.Reverse(ws)
+	if o.Sorting != ScheduleSortingOldest {
+		slices.Reverse(ws)
+	}
 	return ws
 }
 
 // scheduleListQuery is the query of GET /subscribe/payments/schedule.
 type scheduleListQuery struct {
-	From   int64  `url:"schedule_from"`
-	To     int64  `url:"schedule_to"`
-	Status string `url:"schedule_status,omitempty"`
-	Page   int    `url:"page"`
-	Limit  int    `url:"limit,omitempty"`
+	From    int64  `url:"schedule_from"`
+	To      int64  `url:"schedule_to"`
+	Status  string `url:"schedule_status,omitempty"`
+	Page    int    `url:"page"`
+	Limit   int    `url:"limit,omitempty"`
+	Sorting string `url:"sorting,omitempty"`
 }
 
 // customerScheduleQuery is the query of
@@ -384,7 +502,7 @@ func (c *Client) Schedules(ctx context.Context, opts *ScheduleListOptions) iter.
 	}
 	return unique(chain(o.windows(), func(w window) iter.Seq2[*Schedule, error] {
 		return paginate(ctx, func(ctx context.Context, page int) ([]*Schedule, int, error) {
-			return listPage[Schedule](ctx, c, "/subscribe/payments/schedule", scheduleListQuery{From: w.from, To: w.to, Status: o.Status, Page: page, Limit: o.Limit})
+			return listPage[Schedule](ctx, c, "/subscribe/payments/schedule", scheduleListQuery{From: w.from, To: w.to, Status: o.Status, Page: page, Limit: o.Limit, Sorting: o.Sorting})
 		})
 	}), scheduleKey)
 }
@@ -407,6 +525,9 @@ func (c *Client) CustomerSchedules(ctx context.Context, customerUID string, opts
 	o := *opts
 	if err := o.validate(); err != nil {
 		return errSeq[Schedule](err)
+	}
+	if o.Sorting != "" {
+		return errSeq[Schedule](&ValidationError{Field: "sorting", Reason: "the customer's schedule list has no order parameter"})
 	}
 	path := "/subscribe/payments/schedule/customers/" + pathEscape(customerUID)
 	return unique(chain(o.windows(), func(w window) iter.Seq2[*Schedule, error] {

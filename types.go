@@ -182,9 +182,31 @@ func unmarshalTolerant(b []byte, v any) error {
 	err := json.Unmarshal(b, v)
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" && scalarField(te) {
-		return nil
+		return checkShape(b, v)
 	}
 	return err
+}
+
+// shapeProber is a wire type with lists: shapeProbe is a value whose only
+// type errors are those lists' shapes. encoding/json reports only the first
+// type error, so a tolerated scalar field can hide a later list of the
+// wrong shape; decoding b again into the probe finds it.
+type shapeProber interface{ shapeProbe() any }
+
+func (*paymentWire) shapeProbe() any {
+	return &struct {
+		CancelHistory     []map[string]json.RawMessage `json:"cancel_history"`
+		DepositHistory    []map[string]json.RawMessage `json:"deposit_history"`
+		CancelReceiptURLs []json.RawMessage            `json:"cancel_receipt_urls"`
+	}{}
+}
+
+// checkShape decodes b into v's probe, if v has one.
+func checkShape(b []byte, v any) error {
+	if p, ok := v.(shapeProber); ok {
+		return json.Unmarshal(b, p.shapeProbe())
+	}
+	return nil
 }
 
 // scalarField says whether a type error is about a scalar field (a string,
@@ -312,7 +334,7 @@ type BillingKey struct {
 	CardPublisherCode string    `json:"card_publisher_code"`
 	CardPublisherName string    `json:"card_publisher_name"`
 	CardNumber        string    `json:"card_number"` // masked by Iamport
-	CardType          *int      `json:"card_type"`   // 0 credit, 1 check; nil where the PG does not say (JTNet)
+	CardType          *int      `json:"-"`           // card_type: 0 credit, 1 check; nil where the PG does not say (JTNet)
 	CustomerName      string    `json:"customer_name"`
 	CustomerTel       string    `json:"customer_tel"`
 	CustomerEmail     string    `json:"customer_email"`
@@ -320,6 +342,62 @@ type BillingKey struct {
 	CustomerPostcode  string    `json:"customer_postcode"`
 	Inserted          time.Time `json:"-"` // inserted
 	Updated           time.Time `json:"-"` // updated
+
+	// A super billing key (IssueBillingKeyRequest.ChannelGroupID): the
+	// smart-routing group, and the channels the key was issued on and
+	// those that refused it.
+	ChannelGroupID    string                     `json:"channelGroupId,omitempty"`
+	SucceededChannels []BillingKeyChannel        `json:"succeededChannels,omitempty"`
+	FailedChannels    []BillingKeyChannelFailure `json:"failedChannels,omitempty"`
+}
+
+// BillingKeyChannel is one channel a super billing key was issued on.
+type BillingKeyChannel struct {
+	PGProvider        string    `json:"pg_provider"`
+	PGID              string    `json:"pg_id"`
+	CardName          string    `json:"card_name"`
+	CardCode          string    `json:"card_code"`
+	CardIssuerCode    string    `json:"card_issuer_code"`
+	CardIssuerName    string    `json:"card_issuer_name"`
+	CardPublisherCode string    `json:"card_publisher_code"`
+	CardPublisherName string    `json:"card_publisher_name"`
+	CardNumber        string    `json:"card_number"` // masked by Iamport
+	CardType          *int      `json:"card_type"`
+	Inserted          time.Time `json:"-"` // inserted
+	Updated           time.Time `json:"-"` // updated
+}
+
+type billingKeyChannelAlias BillingKeyChannel
+
+type wireBillingKeyChannel struct {
+	*billingKeyChannelAlias
+	Inserted wire.Number `json:"inserted"`
+	Updated  wire.Number `json:"updated"`
+}
+
+// UnmarshalJSON decodes the API's SucceededChannel object.
+func (ch *BillingKeyChannel) UnmarshalJSON(b []byte) error {
+	*ch = BillingKeyChannel{}
+	w := wireBillingKeyChannel{billingKeyChannelAlias: (*billingKeyChannelAlias)(ch)}
+	if err := unmarshalTolerant(b, &w); err != nil {
+		return fmt.Errorf("billing key channel: %w", err)
+	}
+	ch.Inserted, ch.Updated = toTime(w.Inserted), toTime(w.Updated)
+	return nil
+}
+
+// MarshalJSON writes the API's wire form.
+func (ch BillingKeyChannel) MarshalJSON() ([]byte, error) {
+	return json.Marshal(wireBillingKeyChannel{billingKeyChannelAlias: (*billingKeyChannelAlias)(&ch), Inserted: unixNumber(ch.Inserted), Updated: unixNumber(ch.Updated)})
+}
+
+// BillingKeyChannelFailure is one channel that refused a super billing
+// key.
+type BillingKeyChannelFailure struct {
+	Type       string `json:"type"` // INVALID_REQUEST, PG_PROVIDER or DB_FAILED
+	Message    string `json:"message"`
+	PGProvider string `json:"pg_provider"`
+	PGID       string `json:"pg_id"`
 }
 
 type billingKeyAlias BillingKey
@@ -328,9 +406,11 @@ type wireBillingKey struct {
 	*billingKeyAlias
 	Inserted wire.Number `json:"inserted"`
 	Updated  wire.Number `json:"updated"`
+	CardType wire.Number `json:"card_type"`
 }
 
-// UnmarshalJSON decodes the API's customer object.
+// UnmarshalJSON decodes the API's customer object (and the super billing
+// key object that issuing with a channel group answers).
 func (k *BillingKey) UnmarshalJSON(b []byte) error {
 	*k = BillingKey{}
 	w := wireBillingKey{billingKeyAlias: (*billingKeyAlias)(k)}
@@ -338,12 +418,29 @@ func (k *BillingKey) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("billing key: %w", err)
 	}
 	k.Inserted, k.Updated = toTime(w.Inserted), toTime(w.Updated)
+	k.CardType = cardType(w.CardType)
 	return nil
+}
+
+// cardType reads card_type: a number or a numeric string; anything else
+// (null, other shapes) is nil.
+func cardType(n wire.Number) *int {
+	if v, err := strconv.Atoi(string(n)); err == nil {
+		return &v
+	}
+	return nil
+}
+
+func cardTypeNumber(t *int) wire.Number {
+	if t == nil {
+		return "null"
+	}
+	return wire.Number(strconv.Itoa(*t))
 }
 
 // MarshalJSON writes the API's wire form.
 func (k BillingKey) MarshalJSON() ([]byte, error) {
-	return json.Marshal(wireBillingKey{billingKeyAlias: (*billingKeyAlias)(&k), Inserted: unixNumber(k.Inserted), Updated: unixNumber(k.Updated)})
+	return json.Marshal(wireBillingKey{billingKeyAlias: (*billingKeyAlias)(&k), Inserted: unixNumber(k.Inserted), Updated: unixNumber(k.Updated), CardType: cardTypeNumber(k.CardType)})
 }
 
 // The schedule statuses.
@@ -372,7 +469,7 @@ type Schedule struct {
 	BuyerTel       string        `json:"buyer_tel"`
 	BuyerAddr      string        `json:"buyer_addr"`
 	BuyerPostcode  string        `json:"buyer_postcode"`
-	CustomData     string        `json:"custom_data"`
+	CustomData     string        `json:"-"`               // custom_data: its text when a string, else the JSON text of the value
 	ScheduleStatus string        `json:"schedule_status"` // ScheduleScheduled, ScheduleExecuted or ScheduleRevoked
 	PaymentStatus  PaymentStatus `json:"payment_status"`  // empty until executed
 	FailReason     string        `json:"fail_reason"`
@@ -387,6 +484,7 @@ type wireSchedule struct {
 	ExecutedAt wire.Number `json:"executed_at"`
 	RevokedAt  wire.Number `json:"revoked_at"`
 	Amount     wire.Number `json:"amount"`
+	CustomData wire.Text   `json:"custom_data"`
 }
 
 // UnmarshalJSON decodes the API's schedule object.
@@ -401,6 +499,7 @@ func (s *Schedule) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	s.ScheduleAt, s.ExecutedAt, s.RevokedAt = toTime(w.ScheduleAt), toTime(w.ExecutedAt), toTime(w.RevokedAt)
+	s.CustomData = string(w.CustomData)
 	return nil
 }
 
@@ -409,6 +508,6 @@ func (s Schedule) MarshalJSON() ([]byte, error) {
 	return json.Marshal(wireSchedule{
 		scheduleAlias: (*scheduleAlias)(&s),
 		ScheduleAt:    unixNumber(s.ScheduleAt), ExecutedAt: unixNumber(s.ExecutedAt), RevokedAt: unixNumber(s.RevokedAt),
-		Amount: wire.Number(wire.FromMinor(s.Amount, s.Currency)),
+		Amount: wire.Number(wire.FromMinor(s.Amount, s.Currency)), CustomData: wire.Text(s.CustomData),
 	})
 }

@@ -261,7 +261,8 @@ func WithTrustedProxyHeader(name string) WebhookOption {
 //   - 400 for a malformed body or a missing imp_uid, for an imp_uid Iamport
 //     does not know, and for a notification that disagrees with the fetched
 //     payment: another merchant_uid, or a status other than Iamport's (a
-//     forged or stale notification). fn is not called;
+//     forged or stale notification), and for a sandbox (test-channel)
+//     payment when the client was not made WithSandbox. fn is not called;
 //   - 502 when the payment cannot be fetched (Iamport unreachable or
 //     failing), so that Iamport delivers again;
 //   - 500 when fn returns an error, so that Iamport delivers again;
@@ -343,7 +344,7 @@ type webhookHandler struct {
 // notifications costs one outbound lookup. Each caller gets its own copy of
 // the payment.
 func (h *webhookHandler) fetch(ctx context.Context, impUID string) (*Payment, error) {
-	p, err := h.flights.do(ctx, impUID, func(ctx context.Context) (*Payment, error) { return h.c.GetPayment(ctx, impUID) })
+	p, err := h.flights.do(ctx, impUID, func(ctx context.Context) (*Payment, error) { return h.c.getPaymentToVerify(ctx, impUID) })
 	if err != nil {
 		return nil, err
 	}
@@ -395,6 +396,11 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case ev.Status != "" && ev.Status != p.Status:
 		h.refuse(w, r, http.StatusBadRequest, "status does not match the payment", ev.ImpUID)
+		return
+	case p.Sandbox && !h.c.cfg.sandbox:
+		// A payment on a test channel is not money: only a client made
+		// WithSandbox hands it to fn.
+		h.refuse(w, r, http.StatusBadRequest, "sandbox payment (the client is not WithSandbox)", ev.ImpUID)
 		return
 	}
 	verified := &WebhookEvent{ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: p.Status}

@@ -17,7 +17,20 @@
 // keys as the payment window would ([Server.RequestPay],
 // [Server.RegisterBillingKey]), inject transport faults at precise points
 // around the commit of a charge ([Server.InjectFault]), and read counters
-// ([Server.Requests], [Server.Charges], [Server.TokenCalls]).
+// ([Server.Requests], [Server.Charges], [Server.TokenCalls]), and what it
+// received ([Server.Received], [Server.LastReceived]).
+//
+// The account has PG channels ([DefaultChannelKey], the test channel
+// [SandboxChannelKey], and those of [Server.AddChannel]), listed by
+// GET /users/pg. Requests pick one with channel_key; a payment or billing
+// key on a test channel is a sandbox one, and payment lookups answer for it
+// only with include_sandbox=true (404 otherwise), as the API does since
+// 2026-01-26. Issuing a key with channel_group_id ([Server.AddChannelGroup])
+// makes a super billing key. Amounts use the SDK's ISO 4217 table, and the
+// not-found texts are the SDK's (internal/apitext). Schedule lists answer
+// the paged object, or, after [Server.SetBareScheduleLists], the bare array
+// the spec documents. A test holds every route and every answered field to
+// the spec (iamport-v1.openapi.json).
 //
 // Route strings name an endpoint as "METHOD /path/pattern", exactly as the
 // patterns below; they are used by [Server.Requests] and [Fault.Route]:
@@ -50,6 +63,8 @@
 //	POST   /payments/prepare
 //	PUT    /payments/prepare
 //	GET    /payments/prepare/{merchant_uid}
+//	GET    /payments/{imp_uid}/balance
+//	GET    /users/pg
 //
 // The charge routes (what a [Fault] with an empty Route hits) are
 // [RouteAgain], [RouteOnetime] and [RouteRetry].

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/url"
 	"regexp"
@@ -32,6 +33,9 @@ func parseParams(contentType string, body []byte) (params, error) {
 		dec.UseNumber()
 		var m map[string]any
 		if err := dec.Decode(&m); err != nil || m == nil {
+			return params{}, errBadBody
+		}
+		if _, err := dec.Token(); err != io.EOF { // one JSON value, nothing after it
 			return params{}, errBadBody
 		}
 		return params{js: m}, nil

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/billingkr/iamport-go/internal/apitext"
 )
 
 var cardPayMethod = "card"
@@ -17,9 +19,9 @@ func (s *Server) renderPaymentLocked(p *payment) wirePayment {
 		MerchantUID:       p.merchantUID,
 		PayMethod:         sptr(cardPayMethod),
 		Channel:           sptr(p.channel),
-		PGProvider:        sptr(pgProvider),
+		PGProvider:        sptr(p.pgProvider),
 		PGTID:             nstr(p.pgTID),
-		PGID:              sptr(pgID),
+		PGID:              sptr(p.pgID),
 		ApplyNum:          nstr(p.applyNum),
 		CardCode:          nstr(p.cardCode),
 		CardName:          nstr(p.cardName),
@@ -49,6 +51,7 @@ func (s *Server) renderPaymentLocked(p *payment) wirePayment {
 		DepositHistory:    []struct{}{},
 		CustomerUID:       nstr(p.customerUID),
 		CustomerUIDUsage:  nstr(p.usage),
+		Sandbox:           p.sandbox,
 	}
 	if p.channel == "api" {
 		w.UserAgent = sptr("sorry_not_supported")
@@ -165,7 +168,7 @@ func (s *Server) handleGetPayment(rc *reqCtx) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.st.byImp[rc.r.PathValue("imp_uid")]
-	if p == nil {
+	if p == nil || !visible(p, rc) {
 		return notFound(msgNoPayment)
 	}
 	return ok(s.renderPaymentLocked(p))
@@ -186,12 +189,17 @@ func (s *Server) handleGetPayments(rc *reqCtx) reply {
 	defer s.mu.Unlock()
 	var found []*payment
 	for _, imp := range imps {
-		if p := s.st.byImp[imp]; p != nil {
+		if p := s.st.byImp[imp]; p != nil && visible(p, rc) {
 			found = append(found, p)
 		}
 	}
 	for _, m := range merchants {
-		list := append([]*payment(nil), s.st.byMerchant[m]...)
+		var list []*payment
+		for _, p := range s.st.byMerchant[m] {
+			if visible(p, rc) {
+				list = append(list, p)
+			}
+		}
 		if len(list) > 0 {
 			sortPayments(list, "")
 			found = append(found, list[0])
@@ -216,7 +224,7 @@ func (s *Server) merchantPaymentsLocked(rc *reqCtx) ([]*payment, *reply) {
 	}
 	var list []*payment
 	for _, p := range s.st.byMerchant[rc.r.PathValue("merchant_uid")] {
-		if status == "" || p.status == status {
+		if (status == "" || p.status == status) && visible(p, rc) {
 			list = append(list, p)
 		}
 	}
@@ -305,7 +313,7 @@ func (s *Server) handleByStatus(rc *reqCtx) reply {
 	defer s.mu.Unlock()
 	var list []*payment
 	for _, p := range s.st.payments {
-		if status != "all" && p.status != status {
+		if status != "all" && p.status != status || !visible(p, rc) {
 			continue
 		}
 		t := statusTime(p).Unix()
@@ -458,7 +466,7 @@ func (s *Server) handleUpdatePrepare(rc *reqCtx) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, exists := s.st.prepared[m]; !exists {
-		return notFound("사전등록된 결제정보가 존재하지 않습니다.")
+		return notFound(apitext.NoPrepared)
 	}
 	s.st.prepared[m] = pr
 	return ok(renderPrepare(m, pr))
@@ -471,7 +479,7 @@ func (s *Server) handleGetPrepare(rc *reqCtx) reply {
 	defer s.mu.Unlock()
 	pr, exists := s.st.prepared[m]
 	if !exists {
-		return notFound("사전등록된 결제정보가 존재하지 않습니다.")
+		return notFound(apitext.NoPrepared)
 	}
 	return ok(renderPrepare(m, pr))
 }

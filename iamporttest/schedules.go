@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/billingkr/iamport-go/internal/apitext"
 )
 
 const (
-	msgNoSchedule      = "결제예약건이 존재하지 않습니다."
-	msgNothingToRevoke = "취소할 예약결제 기록이 존재하지 않습니다."
+	msgNoSchedule      = apitext.NoSchedule
+	msgNothingToRevoke = apitext.NothingToRevoke
 	maxUnixSeconds     = 99_999_999_999 // larger values are milliseconds by mistake
 )
 
@@ -28,7 +30,7 @@ func (s *Server) schedulePaymentStatus(sc *schedule) *string {
 func (s *Server) renderScheduleLocked(sc *schedule) wireSchedule {
 	return wireSchedule{
 		CustomerUID: sc.customerUID, MerchantUID: sc.merchantUID, ImpUID: nstr(sc.impUID),
-		PGProvider: sptr(pgProvider), PGID: sptr(pgID),
+		PGProvider: sptr(s.schedulePGLocked(sc).PGProvider), PGID: sptr(s.schedulePGLocked(sc).PGID), CustomerID: nstr(sc.customerID),
 		ScheduleAt: sc.scheduleAt, ExecutedAt: unix(sc.executedAt), RevokedAt: unix(sc.revokedAt),
 		Amount: formatAmount(sc.amount, sc.currency), Currency: sc.currency, Name: nstr(sc.name),
 		BuyerName: nstr(sc.buyer.name), BuyerEmail: nstr(sc.buyer.email), BuyerTel: nstr(sc.buyer.tel),
@@ -36,6 +38,19 @@ func (s *Server) renderScheduleLocked(sc *schedule) wireSchedule {
 		CustomData: nstr(sc.customData), ScheduleStatus: sc.status,
 		PaymentStatus: s.schedulePaymentStatus(sc), FailReason: nstr(sc.failReason),
 	}
+}
+
+// schedulePGLocked is the channel a schedule charges on.
+func (s *Server) schedulePGLocked(sc *schedule) *Channel {
+	if ch := s.st.channels[sc.channelKey]; ch != nil {
+		return ch
+	}
+	if k := s.st.keys[sc.customerUID]; k != nil {
+		if ch := s.st.channels[k.channelKey]; ch != nil {
+			return ch
+		}
+	}
+	return s.st.channels[DefaultChannelKey]
 }
 
 func (s *Server) renderSchedulesLocked(list []*schedule) []wireSchedule {
@@ -78,6 +93,12 @@ func (s *Server) handleSchedule(rc *reqCtx) reply {
 	if len(items) == 0 {
 		return badRequest("schedules 파라메터가 필요합니다.")
 	}
+	if txt, present := rc.p.num("checking_amount"); present {
+		if _, err := parseAmount(txt, "KRW"); err != nil {
+			return badRequest("checking_amount 파라메터가 올바르지 않습니다.")
+		}
+	}
+	customerID, channelKey := rc.p.str("customer_id"), rc.p.str("channel_key")
 	var list []*schedule
 	seen := map[string]bool{}
 	for i, it := range items {
@@ -106,18 +127,26 @@ func (s *Server) handleSchedule(rc *reqCtx) reply {
 			customerUID: cuid, merchantUID: m, scheduleAt: at, amount: amount,
 			currency: normCurrency(cur), name: it.str("name"), buyer: buyerOf(it),
 			customData: it.str("custom_data"), noticeURL: it.str("notice_url"), status: "scheduled",
+			customerID: customerID, channelKey: channelKey,
 		})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rc.p.str("card_number") != "" {
+		ch, badCh := s.channelLocked(channelKey)
+		if badCh != nil {
+			return *badCh
+		}
 		d, cardErr := s.checkCardLocked(rc.p)
 		if cardErr != nil {
 			return *cardErr
 		}
-		s.issueKeyLocked(cuid, d, customerBuyerOf(rc.p))
-	} else if s.activeKeyLocked(cuid) == nil {
+		k := s.issueKeyOnLocked(cuid, d, customerBuyerOf(rc.p), ch)
+		k.customerID = customerID
+	} else if k := s.activeKeyLocked(cuid); k == nil {
 		return bizErr(1, msgUnknownBuyer)
+	} else if _, badCh := s.keyChannelLocked(k, channelKey); badCh != nil {
+		return *badCh
 	}
 	for _, sc := range list {
 		if old := s.st.schedules[sc.merchantUID]; old != nil && old.status != "revoked" {
@@ -198,6 +227,10 @@ func (s *Server) listSchedules(q url.Values, fromKey, toKey, statusKey, cuid str
 	asc := q.Get("sorting") == "scheduled"
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if cuid != "" && s.st.keys[cuid] == nil && !s.hasSchedulesLocked(cuid) {
+		// An unknown customer: HTTP 200, code 1, the live text.
+		return bizErr(1, apitext.NoCustomer)
+	}
 	var list []*schedule
 	for _, sc := range s.st.schedules {
 		if cuid != "" && sc.customerUID != cuid {
@@ -223,7 +256,23 @@ func (s *Server) listSchedules(q url.Values, fromKey, toKey, statusKey, cuid str
 		}
 		return a.seq > b.seq
 	})
+	if s.st.bareScheduleLists {
+		// The spec's shape: a bare array, all of it on page 1.
+		if page > 1 {
+			return ok([]wireSchedule{})
+		}
+		return ok(s.renderSchedulesLocked(list))
+	}
 	return ok(pageOf(s.renderSchedulesLocked(list), page, limit))
+}
+
+func (s *Server) hasSchedulesLocked(cuid string) bool {
+	for _, sc := range s.st.schedules {
+		if sc.customerUID == cuid {
+			return true
+		}
+	}
+	return false
 }
 
 // GET /subscribe/payments/schedule?schedule_from&schedule_to&schedule_status&page&limit&sorting
@@ -344,7 +393,7 @@ func (s *Server) scheduleCharge(sc *schedule, k *billingKey) chargeSpec {
 	c := chargeSpec{
 		merchantUID: sc.merchantUID, customerUID: sc.customerUID, usage: "payment.scheduled",
 		channel: "api", amount: sc.amount, currency: sc.currency, name: sc.name, buyer: sc.buyer,
-		customData: sc.customData, noticeURL: sc.noticeURL,
+		customData: sc.customData, noticeURL: sc.noticeURL, channel2: s.schedulePGLocked(sc),
 	}
 	if k != nil {
 		c.cardDigits = k.cardDigits

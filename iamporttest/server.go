@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/billingkr/iamport-go/internal/apitext"
 )
 
 // Route strings of the most used endpoints, as accepted by [Server.Requests]
@@ -42,6 +44,20 @@ const (
 	RouteUnschedule = "POST /subscribe/payments/unschedule"
 	// RouteGetBillingKey is the billing-key lookup.
 	RouteGetBillingKey = "GET /subscribe/customers/{customer_uid}"
+	// RouteIssueBillingKey issues a billing key from card data.
+	RouteIssueBillingKey = "POST /subscribe/customers/{customer_uid}"
+	// RouteBalance is a payment's balance.
+	RouteBalance = "GET /payments/{imp_uid}/balance"
+	// RouteUsersPG lists the account's PG channels.
+	RouteUsersPG = "GET /users/pg"
+	// RouteFindAll is the paged lookup by merchant_uid.
+	RouteFindAll = "GET /payments/findAll/{merchant_uid}"
+	// RouteFindAllStatus is the paged lookup by merchant_uid and status.
+	RouteFindAllStatus = "GET /payments/findAll/{merchant_uid}/{payment_status}"
+	// RouteListSchedules lists schedules by time.
+	RouteListSchedules = "GET /subscribe/payments/schedule"
+	// RoutePrepare registers a prepared amount.
+	RoutePrepare = "POST /payments/prepare"
 )
 
 // Defaults of a new Server.
@@ -56,10 +72,10 @@ const (
 
 const (
 	msgUnauthorized   = "Unauthorized"
-	msgNoPayment      = "존재하지 않는 결제정보입니다."
-	msgUnknownBuyer   = "등록되지 않은 구매자입니다."
+	msgNoPayment      = apitext.NoPayment
+	msgUnknownBuyer   = apitext.UnknownBuyer
 	msgAlreadyPaid    = "이미 주문이 이루어진 건입니다"
-	msgNothingCancel  = "취소할 결제건이 존재하지 않습니다."
+	msgNothingCancel  = apitext.NothingToCancel
 	msgBadCard        = "카드정보 인증에 실패하였습니다."
 	msgUserClosed     = "사용자가 결제를 취소하셨습니다"
 	msgInternal       = "Internal Server Error"
@@ -239,8 +255,20 @@ type reqCtx struct {
 
 type handlerFunc func(rc *reqCtx) reply
 
+// servedRoutes is every route the fake serves, for the spec check; set
+// once, by the first NewServer.
+var (
+	servedRoutes     []string
+	servedRoutesOnce sync.Once
+)
+
 func (s *Server) routes(mux *http.ServeMux) {
-	h := func(route string, fn handlerFunc) { mux.Handle(route, s.wrap(route, fn)) }
+	var served []string
+	defer servedRoutesOnce.Do(func() { servedRoutes = served })
+	h := func(route string, fn handlerFunc) {
+		mux.Handle(route, s.wrap(route, fn))
+		served = append(served, route)
+	}
 	h(RouteToken, s.handleGetToken)
 
 	h(RouteAgain, s.handleAgain)
@@ -272,6 +300,18 @@ func (s *Server) routes(mux *http.ServeMux) {
 	h("POST /payments/prepare", s.handlePrepare)
 	h("PUT /payments/prepare", s.handleUpdatePrepare)
 	h("GET /payments/prepare/{merchant_uid}", s.handleGetPrepare)
+	// GET /payments/{imp_uid}/balance overlaps /payments/find/{merchant_uid}
+	// and /payments/findAll/{merchant_uid} in ServeMux's eyes (the path
+	// /payments/find/balance matches both), so it is served under the
+	// wider pattern, which those two are more specific than.
+	mux.Handle("GET /payments/{imp_uid}/{sub}", s.wrap(RouteBalance, func(rc *reqCtx) reply {
+		if rc.r.PathValue("sub") != "balance" {
+			return fail(http.StatusNotFound, -1, "요청하신 API를 찾을 수 없습니다: "+rc.r.Method+" "+rc.r.URL.Path)
+		}
+		return s.handleBalance(rc)
+	}))
+	served = append(served, RouteBalance)
+	h(RouteUsersPG, s.handleUsersPG)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeReply(w, fail(http.StatusNotFound, -1, "요청하신 API를 찾을 수 없습니다: "+r.Method+" "+r.URL.Path))
@@ -340,6 +380,9 @@ func (s *Server) wrap(route string, fn handlerFunc) http.Handler {
 		} else {
 			rc.p, rc.perr = parseParams(r.Header.Get("Content-Type"), body)
 		}
+		s.mu.Lock()
+		s.recordLocked(route, r, rc.p)
+		s.mu.Unlock()
 
 		f := s.pickFault(route, s.merchantUIDOf(rc))
 		switch f.Kind {

@@ -31,6 +31,8 @@ type payment struct {
 	buyer                                    buyer
 	customData, noticeURL                    string
 	cancels                                  []cancelRec
+	channelKey, pgProvider, pgID             string
+	sandbox                                  bool
 }
 
 type billingKey struct {
@@ -40,7 +42,14 @@ type billingKey struct {
 	buyer                          buyer
 	inserted, updated              time.Time
 	deleted                        bool
+	channelKey, pgProvider, pgID   string
+	sandbox                        bool
+	customerID, groupID            string
+	superChannels                  []string        // a super billing key: the channels it was issued on
+	failedChannels                 []failedChannel // … and those that refused it
 }
+
+type failedChannel struct{ typ, message, pgProvider, pgID string }
 
 type schedule struct {
 	seq                      int64
@@ -54,6 +63,7 @@ type schedule struct {
 	status                   string // scheduled | executed | revoked
 	impUID, failReason       string
 	paymentStatus            string // set when executed without a payment record
+	customerID, channelKey   string
 }
 
 type prepared struct {
@@ -85,6 +95,11 @@ type state struct {
 
 	webhooks         []Webhook
 	webhooksInFlight int
+
+	channels          map[string]*Channel
+	groups            map[string][]string
+	received          map[string][]Received
+	bareScheduleLists bool
 }
 
 func (st *state) init() {
@@ -98,6 +113,9 @@ func (st *state) init() {
 	st.declineCard = map[string]string{}
 	st.rejectCard = map[string]string{}
 	st.impBase = 100_000_000_000 + randomInt(700_000_000_000)
+	st.channels = defaultChannels()
+	st.groups = map[string][]string{}
+	st.received = map[string][]Received{}
 }
 
 func (st *state) nextSeq() int64 {
@@ -138,6 +156,8 @@ type Payment struct {
 	FailedAt         time.Time
 	CancelledAt      time.Time
 	Cancels          []Cancel
+	ChannelKey       string // the channel it was made on
+	Sandbox          bool   // made on a test channel
 }
 
 // Cancel is one entry of a payment's cancel history.
@@ -162,6 +182,11 @@ type BillingKey struct {
 	CustomerEmail string
 	Inserted      time.Time
 	Updated       time.Time
+	ChannelKey    string   // the channel it was issued on
+	Sandbox       bool     // issued on a test channel
+	CustomerID    string   // customer_id given at issuance
+	GroupID       string   // channel_group_id of a super billing key
+	Channels      []string // the channels a super billing key was issued on
 }
 
 // Schedule is a snapshot of a scheduled payment.
@@ -179,6 +204,8 @@ type Schedule struct {
 	ScheduleStatus string // scheduled | executed | revoked
 	PaymentStatus  string // "" until executed, then paid | failed | cancelled
 	FailReason     string
+	CustomerID     string // customer_id given when it was scheduled
+	ChannelKey     string // channel_key given when it was scheduled
 }
 
 // Webhook records one webhook delivery attempt by the fake.
@@ -195,7 +222,8 @@ type Webhook struct {
 func (p *payment) snapshot() Payment {
 	out := Payment{
 		ImpUID: p.impUID, MerchantUID: p.merchantUID, CustomerUID: p.customerUID,
-		CustomerUIDUsage: p.usage, PayMethod: "card", Channel: p.channel, PGProvider: pgProvider,
+		CustomerUIDUsage: p.usage, PayMethod: "card", Channel: p.channel, PGProvider: p.pgProvider,
+		ChannelKey: p.channelKey, Sandbox: p.sandbox,
 		PGTID: p.pgTID, Name: p.name, Amount: p.amount, CancelAmount: p.cancelAmount,
 		Currency: p.currency, Status: p.status, FailReason: p.failReason, CancelReason: p.cancelReason,
 		CardName: p.cardName, CardNumber: p.cardNum, BuyerName: p.buyer.name, BuyerEmail: p.buyer.email,
@@ -210,9 +238,11 @@ func (p *payment) snapshot() Payment {
 
 func (k *billingKey) snapshot() BillingKey {
 	return BillingKey{
-		CustomerUID: k.customerUID, PGProvider: pgProvider, PGID: pgID, CardName: k.cardName,
+		CustomerUID: k.customerUID, PGProvider: k.pgProvider, PGID: k.pgID, CardName: k.cardName,
 		CardCode: k.cardCode, CardNumber: k.cardNum, CustomerName: k.buyer.name,
 		CustomerTel: k.buyer.tel, CustomerEmail: k.buyer.email, Inserted: k.inserted, Updated: k.updated,
+		ChannelKey: k.channelKey, Sandbox: k.sandbox, CustomerID: k.customerID, GroupID: k.groupID,
+		Channels: append([]string(nil), k.superChannels...),
 	}
 }
 
@@ -221,7 +251,7 @@ func (s *Server) scheduleSnapshot(sc *schedule) Schedule {
 		CustomerUID: sc.customerUID, MerchantUID: sc.merchantUID, ImpUID: sc.impUID,
 		ScheduleAt: time.Unix(sc.scheduleAt, 0), ExecutedAt: sc.executedAt, RevokedAt: sc.revokedAt,
 		Amount: sc.amount, Currency: sc.currency, Name: sc.name, NoticeURL: sc.noticeURL,
-		ScheduleStatus: sc.status, FailReason: sc.failReason,
+		ScheduleStatus: sc.status, FailReason: sc.failReason, CustomerID: sc.customerID, ChannelKey: sc.channelKey,
 	}
 	if ps := s.schedulePaymentStatus(sc); ps != nil {
 		out.PaymentStatus = *ps
@@ -389,6 +419,12 @@ var errRejected = errors.New("card rejected")
 
 // issueKeyLocked stores (or re-maps) a billing key for customerUID.
 func (s *Server) issueKeyLocked(customerUID, digits string, b buyer) *billingKey {
+	return s.issueKeyOnLocked(customerUID, digits, b, s.st.channels[DefaultChannelKey])
+}
+
+// issueKeyOnLocked stores (or re-maps) a billing key for customerUID on
+// channel ch (a key re-issued on another channel moves there).
+func (s *Server) issueKeyOnLocked(customerUID, digits string, b buyer, ch *Channel) *billingKey {
 	now := s.now()
 	name, code := cardIssuer(digits)
 	k := s.st.keys[customerUID]
@@ -399,6 +435,8 @@ func (s *Server) issueKeyLocked(customerUID, digits string, b buyer) *billingKey
 	k.cardDigits, k.cardName, k.cardCode, k.cardNum = digits, name, code, maskCard(digits)
 	k.buyer = b
 	k.updated = now
+	k.channelKey, k.pgProvider, k.pgID, k.sandbox = ch.Key, ch.PGProvider, ch.PGID, ch.Sandbox
+	k.groupID, k.superChannels, k.failedChannels = "", nil, nil
 	return k
 }
 
@@ -481,6 +519,7 @@ type chargeSpec struct {
 	customData, noticeURL                               string
 	cardQuota                                           int
 	cardDigits                                          string
+	channel2                                            *Channel // the PG channel; nil: the default one
 }
 
 // blockedLocked reports whether merchantUID cannot be charged again: one of
@@ -514,6 +553,11 @@ func (s *Server) newPaymentLocked(c chargeSpec) *payment {
 	if p.channel == "" {
 		p.channel = "api"
 	}
+	ch := c.channel2
+	if ch == nil {
+		ch = s.st.channels[DefaultChannelKey]
+	}
+	p.channelKey, p.pgProvider, p.pgID, p.sandbox = ch.Key, ch.PGProvider, ch.PGID, ch.Sandbox
 	if c.cardDigits != "" {
 		p.cardName, p.cardCode = cardIssuer(c.cardDigits)
 		p.cardNum = maskCard(c.cardDigits)
@@ -597,6 +641,7 @@ type WindowRequest struct {
 	BuyerTel    string
 	NoticeURL   string // webhook URL for this payment ("" = the console URL, WithWebhookURL)
 	Closed      bool   // the user closed the window
+	ChannelKey  string // the channel ("" = DefaultChannelKey; SandboxChannelKey makes a sandbox payment and key)
 }
 
 // WindowResult is what the window's callback (or m_redirect_url) reports.
@@ -645,6 +690,12 @@ func (s *Server) RequestPay(req WindowRequest) WindowResult {
 		return res
 	}
 	s.mu.Lock()
+	ch, badCh := s.channelLocked(req.ChannelKey)
+	if badCh != nil {
+		s.mu.Unlock()
+		res.ErrorCode, res.ErrorMsg = "F0001", msgNoChannel
+		return res
+	}
 	if s.blockedLocked(req.MerchantUID) {
 		s.mu.Unlock()
 		res.ErrorCode, res.ErrorMsg = "F0003", msgAlreadyPaid
@@ -663,7 +714,7 @@ func (s *Server) RequestPay(req WindowRequest) WindowResult {
 	p := s.newPaymentLocked(chargeSpec{
 		merchantUID: req.MerchantUID, customerUID: req.CustomerUID, usage: usage, channel: "pc",
 		impPrefix: "imp", amount: req.Amount, currency: "KRW", name: req.Name, buyer: b, cardDigits: d,
-		noticeURL: req.NoticeURL,
+		noticeURL: req.NoticeURL, channel2: ch,
 	})
 	res.ImpUID = p.impUID
 	if msg, rejected := s.st.rejectCard[d]; rejected {
@@ -679,7 +730,7 @@ func (s *Server) RequestPay(req WindowRequest) WindowResult {
 		res.ErrorCode, res.ErrorMsg = "F0005", p.failReason
 		return res
 	}
-	s.issueKeyLocked(req.CustomerUID, d, b)
+	s.issueKeyOnLocked(req.CustomerUID, d, b, ch)
 	s.mu.Unlock()
 	res.Success = true
 	return res

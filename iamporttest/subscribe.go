@@ -1,10 +1,12 @@
 package iamporttest
 
 import (
-	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"unicode/utf8"
+
+	"github.com/billingkr/iamport-go/internal/apitext"
 )
 
 func buyerOf(p params) buyer {
@@ -89,6 +91,12 @@ func (s *Server) handleAgain(rc *reqCtx) reply {
 		s.mu.Unlock()
 		return bizErr(1, msgUnknownBuyer)
 	}
+	ch, badCh := s.keyChannelLocked(k, rc.p.str("channel_key"))
+	if badCh != nil {
+		s.mu.Unlock()
+		return *badCh
+	}
+	c.channel2 = ch
 	if s.blockedLocked(c.merchantUID) {
 		s.mu.Unlock()
 		return bizErr(1, msgAlreadyPaid)
@@ -142,6 +150,12 @@ func (s *Server) handleOnetime(rc *reqCtx) reply {
 		return *bad
 	}
 	s.mu.Lock()
+	ch, badCh := s.channelLocked(rc.p.str("channel_key"))
+	if badCh != nil {
+		s.mu.Unlock()
+		return *badCh
+	}
+	c.channel2 = ch
 	d, cardErr := s.checkCardLocked(rc.p)
 	if cardErr != nil {
 		s.mu.Unlock()
@@ -152,7 +166,7 @@ func (s *Server) handleOnetime(rc *reqCtx) reply {
 		return bizErr(1, msgAlreadyPaid)
 	}
 	if c.customerUID != "" {
-		s.issueKeyLocked(c.customerUID, d, c.buyer)
+		s.issueKeyOnLocked(c.customerUID, d, c.buyer, ch)
 		c.usage = "issue"
 	}
 	c.cardDigits = d
@@ -162,9 +176,30 @@ func (s *Server) handleOnetime(rc *reqCtx) reply {
 
 // ---- billing keys ----
 
+// keyChannelLocked is the channel a charge of key k goes to: the one
+// named by channelKey (which must be one the key was issued on), or the
+// key's own.
+func (s *Server) keyChannelLocked(k *billingKey, channelKey string) (*Channel, *reply) {
+	if channelKey == "" {
+		if ch := s.st.channels[k.channelKey]; ch != nil {
+			return ch, nil
+		}
+		return s.st.channels[DefaultChannelKey], nil
+	}
+	ch, bad := s.channelLocked(channelKey)
+	if bad != nil {
+		return nil, bad
+	}
+	if channelKey != k.channelKey && !slices.Contains(k.superChannels, channelKey) {
+		r := bizErr(1, "해당 채널로 발급된 빌링키가 없습니다. (channel_key: "+channelKey+")") // the live text is unconfirmed
+		return nil, &r
+	}
+	return ch, nil
+}
+
 func renderCustomer(k *billingKey) wireCustomer {
 	return wireCustomer{
-		CustomerUID: k.customerUID, PGProvider: pgProvider, PGID: pgID,
+		CustomerUID: k.customerUID, PGProvider: k.pgProvider, PGID: k.pgID, Sandbox: k.sandbox, CustomerID: nstr(k.customerID),
 		CardName: k.cardName, CardCode: nstr(k.cardCode), CardNumber: nstr(k.cardNum),
 		CardType:     nil,
 		CustomerName: nstr(k.buyer.name), CustomerTel: nstr(k.buyer.tel), CustomerEmail: nstr(k.buyer.email),
@@ -173,9 +208,9 @@ func renderCustomer(k *billingKey) wireCustomer {
 	}
 }
 
-func customerNotFound(cuid string) reply {
-	return notFound(fmt.Sprintf("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", cuid))
-}
+// customerNotFound is the answer for an unknown customer_uid: HTTP 404
+// (the spec) with the live text.
+func customerNotFound(string) reply { return notFound(apitext.NoCustomer) }
 
 // GET /subscribe/customers/{customer_uid}
 func (s *Server) handleGetCustomer(rc *reqCtx) reply {
@@ -208,7 +243,7 @@ func (s *Server) handleGetCustomers(rc *reqCtx) reply {
 	}
 	switch {
 	case len(out) == 0:
-		return notFound("요청하신 customer_uid 로 등록된 정보를 찾을 수 없습니다.")
+		return notFound(apitext.NoCustomer)
 	case len(out) < len(uids):
 		r := ok(out)
 		r.status = http.StatusMultiStatus
@@ -226,14 +261,68 @@ func (s *Server) handleIssueCustomer(rc *reqCtx) reply {
 	if cuid == "" || utf8.RuneCountInString(cuid) > maxCustomerUIDLen {
 		return badRequest("customer_uid 는 80자 이내여야 합니다.")
 	}
+	if v := rc.p.str("channel_group_id"); utf8.RuneCountInString(v) > maxChannelKeyLen {
+		return badRequest("channel_group_id 는 55자 이내여야 합니다.")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, cardErr := s.checkCardLocked(rc.p)
 	if cardErr != nil {
 		return *cardErr
 	}
-	k := s.issueKeyLocked(cuid, d, customerBuyerOf(rc.p))
+	if gid := rc.p.str("channel_group_id"); gid != "" {
+		return s.issueSuperKeyLocked(cuid, gid, d, rc.p)
+	}
+	ch, badCh := s.channelLocked(rc.p.str("channel_key"))
+	if badCh != nil {
+		return *badCh
+	}
+	k := s.issueKeyOnLocked(cuid, d, customerBuyerOf(rc.p), ch)
+	k.customerID = rc.p.str("customer_id")
 	return ok(renderCustomer(k))
+}
+
+// issueSuperKeyLocked issues a super billing key on every channel of the
+// group gid and answers with the SuperBillingKey object.
+func (s *Server) issueSuperKeyLocked(cuid, gid, digits string, p params) reply {
+	keys, okGroup := s.st.groups[gid]
+	if !okGroup {
+		return bizErr(1, "스마트 라우팅 그룹을 찾을 수 없습니다. (channel_group_id: "+gid+")") // the live text is unconfirmed
+	}
+	var good []*Channel
+	var failed []failedChannel
+	for _, key := range keys {
+		if ch := s.st.channels[key]; ch != nil {
+			good = append(good, ch)
+		} else {
+			failed = append(failed, failedChannel{typ: "INVALID_REQUEST", message: msgNoChannel, pgProvider: "", pgID: ""})
+		}
+	}
+	if len(good) == 0 {
+		return bizErr(-1, "빌링키 발급에 실패하였습니다. (모든 채널 실패)")
+	}
+	b := customerBuyerOf(p)
+	k := s.issueKeyOnLocked(cuid, digits, b, good[0])
+	k.customerID, k.groupID, k.failedChannels = p.str("customer_id"), gid, failed
+	for _, ch := range good {
+		k.superChannels = append(k.superChannels, ch.Key)
+	}
+	w := wireSuperBillingKey{
+		CustomerUID: cuid, ChannelGroupID: gid, CustomerID: nstr(k.customerID),
+		CustomerName: nstr(b.name), CustomerTel: nstr(b.tel), CustomerEmail: nstr(b.email),
+		CustomerAddr: nstr(b.addr), CustomerPostcode: nstr(b.postcode),
+		SucceededChannels: []wireSucceededChannel{}, FailedChannels: []wireFailedChannel{},
+	}
+	for _, ch := range good {
+		w.SucceededChannels = append(w.SucceededChannels, wireSucceededChannel{
+			PGProvider: ch.PGProvider, PGID: ch.PGID, CardName: nstr(k.cardName), CardCode: nstr(k.cardCode),
+			CardNumber: nstr(k.cardNum), Inserted: unix(k.inserted), Updated: unix(k.updated),
+		})
+	}
+	for _, f := range failed {
+		w.FailedChannels = append(w.FailedChannels, wireFailedChannel{Type: f.typ, Message: f.message, PGProvider: f.pgProvider, PGID: f.pgID})
+	}
+	return ok(w)
 }
 
 // DELETE /subscribe/customers/{customer_uid}?reason=&extra[requester]=

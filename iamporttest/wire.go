@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/billingkr/iamport-go/internal/wire"
 )
 
 // The fake's own wire structs: they mirror the spec's annotations
@@ -115,6 +117,43 @@ type wireCustomer struct {
 	Updated           int64   `json:"updated"`
 }
 
+type wireSucceededChannel struct {
+	PGProvider        string  `json:"pg_provider"`
+	PGID              string  `json:"pg_id"`
+	CardName          *string `json:"card_name"`
+	CardCode          *string `json:"card_code"`
+	CardIssuerCode    *string `json:"card_issuer_code"`
+	CardIssuerName    *string `json:"card_issuer_name"`
+	CardPublisherCode *string `json:"card_publisher_code"`
+	CardPublisherName *string `json:"card_publisher_name"`
+	CardNumber        *string `json:"card_number"`
+	CardType          *int    `json:"card_type"`
+	Inserted          int64   `json:"inserted"`
+	Updated           int64   `json:"updated"`
+}
+
+type wireFailedChannel struct {
+	Type       string `json:"type"`
+	Message    string `json:"message"`
+	PGProvider string `json:"pg_provider"`
+	PGID       string `json:"pg_id"`
+}
+
+// wireSuperBillingKey is the spec's SuperBillingKeyAnnotation: the answer
+// of an issuance with channel_group_id.
+type wireSuperBillingKey struct {
+	CustomerUID       string                 `json:"customer_uid"`
+	ChannelGroupID    string                 `json:"channelGroupId"`
+	CustomerID        *string                `json:"customer_id"`
+	CustomerName      *string                `json:"customer_name"`
+	CustomerTel       *string                `json:"customer_tel"`
+	CustomerEmail     *string                `json:"customer_email"`
+	CustomerAddr      *string                `json:"customer_addr"`
+	CustomerPostcode  *string                `json:"customer_postcode"`
+	SucceededChannels []wireSucceededChannel `json:"succeededChannels"`
+	FailedChannels    []wireFailedChannel    `json:"failedChannels"`
+}
+
 type wireSchedule struct {
 	CustomerUID    string      `json:"customer_uid"`
 	MerchantUID    string      `json:"merchant_uid"`
@@ -178,15 +217,10 @@ func unix(t time.Time) int64 {
 	return t.Unix()
 }
 
-// currencyExp is the number of decimal digits of the currency's minor unit.
-func currencyExp(currency string) int {
-	switch strings.ToUpper(currency) {
-	case "", "KRW", "JPY", "VND", "CLP", "ISK", "PYG", "UGX", "XAF", "XOF":
-		return 0
-	default:
-		return 2
-	}
-}
+// currencyExp is the number of decimal digits of the currency's minor
+// unit: the SDK's own ISO 4217 table (internal/wire), so that the fake and
+// the SDK cannot disagree about an amount.
+func currencyExp(currency string) int { return wire.Exponent(currency) }
 
 func normCurrency(c string) string {
 	if c == "" {

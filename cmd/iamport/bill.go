@@ -176,6 +176,7 @@ type billSummary struct {
 	Reported   int       `json:"reported"`
 	NotStarted int       `json:"not_started"`
 	Paid       tallyView `json:"paid"`
+	Refunded   tallyView `json:"refunded"` // already paid by an earlier run, refunded since
 	Declined   tallyView `json:"declined"`
 	NotCharged tallyView `json:"not_charged"`
 	Unknown    tallyView `json:"unknown"`
@@ -278,7 +279,7 @@ func tallyOf(t billingrun.Tally) tallyView { return tallyView{Count: t.Count, Am
 func (a *app) billSummary(s billingrun.Summary) {
 	if a.json() {
 		_ = printJSON(a.stdout, billSummary{
-			Type: "summary", Reported: s.Reported, NotStarted: s.NotStarted, Paid: tallyOf(s.Paid), Declined: tallyOf(s.Declined),
+			Type: "summary", Reported: s.Reported, NotStarted: s.NotStarted, Paid: tallyOf(s.Paid), Refunded: tallyOf(s.Refunded), Declined: tallyOf(s.Declined),
 			NotCharged: tallyOf(s.NotCharged), Unknown: tallyOf(s.Unknown), Invalid: tallyOf(s.Invalid),
 			Settled: s.Settled(), DurationMS: s.Duration.Milliseconds(),
 		})

@@ -145,7 +145,7 @@ func TestBillProgressBarOnTerminal(t *testing.T) {
 	assert.NotContains(t, r.stdout, "charging")
 	assert.NotContains(t, r.stderr, "charging")
 	assert.Contains(t, r.stdout, "paid        cust_0001")
-	assert.Equal(t, 40+8, strings.Count(r.stdout, "\n"), "40 lines, a blank line and the summary's 7")
+	assert.Equal(t, 40+9, strings.Count(r.stdout, "\n"), "40 lines, a blank line and the summary's 8 (one per outcome, and settled)")
 }
 
 func TestBillBadFilesChargeNothing(t *testing.T) {

@@ -37,6 +37,7 @@ type app struct {
 	baseURL string
 	timeout time.Duration
 	settle  time.Duration
+	sandbox bool
 
 	// afterStart, when set (tests), is told the fake's URL once it serves.
 	afterStart func(url string)
@@ -112,8 +113,9 @@ Exit codes: 0 ok/paid, 1 usage or config error, 2 declined, 3 not charged,
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json (one JSON object per line for lists)")
 	pf.StringVar(&a.tier, "tier", a.getenv("IAMPORT_TIER"), "sub-merchant tier code (3 characters of A-Z0-9), sent as the Tier header (env IAMPORT_TIER)")
 	pf.StringVar(&a.baseURL, "base-url", a.getenv("IAMPORT_BASE_URL"), "API base URL (default https://api.iamport.kr; plain http only on loopback) (env IAMPORT_BASE_URL)")
-	pf.DurationVar(&a.timeout, "timeout", 0, "bound of each HTTP attempt (default the SDK's, 60s)")
-	pf.DurationVar(&a.settle, "settle-window", 0, "how long a charge whose reply was lost keeps looking for its payment (default the SDK's, 15s)")
+	pf.DurationVar(&a.timeout, "timeout", 0, "bound of each HTTP attempt (default the SDK's, 30s)")
+	pf.DurationVar(&a.settle, "settle-window", 0, "how long after a lost reply Iamport must say \"no such payment\" before a charge is reported not charged; longer than --timeout (default the SDK's, 45s)")
+	pf.BoolVar(&a.sandbox, "sandbox", false, "include payments made on test channels in lookups and accept them as verified")
 
 	root.AddCommand(a.paymentCmd(), a.billingKeyCmd(), a.chargeCmd(), a.scheduleCmd(), a.tokenCmd(), a.billCmd(), a.fakeCmd())
 	return root
@@ -132,6 +134,9 @@ func (a *app) clientOptions() []iamport.Option {
 	opts := []iamport.Option{iamport.WithUserAgent("iamport-cli/" + version)}
 	if a.baseURL != "" {
 		opts = append(opts, iamport.WithBaseURL(a.baseURL))
+	}
+	if a.sandbox {
+		opts = append(opts, iamport.WithSandbox())
 	}
 	if a.tier != "" {
 		opts = append(opts, iamport.WithTier(a.tier))

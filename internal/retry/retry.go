@@ -4,6 +4,8 @@ package retry
 
 import (
 	"context"
+	"errors"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -56,9 +58,12 @@ func RetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
 	if v == "" {
 		return 0, false
 	}
-	if s, err := strconv.Atoi(v); err == nil {
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		if s < 0 {
 			return 0, false
+		}
+		if s > math.MaxInt64/int64(time.Second) {
+			return math.MaxInt64, true // longer than a Duration holds: the caller caps it
 		}
 		return time.Duration(s) * time.Second, true
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 var errNotNumber = errors.New("not a JSON number")
@@ -57,8 +58,8 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		*t = ""
 	case len(b) >= 2 && b[0] == '"':
-		if inner := b[1 : len(b)-1]; b[len(b)-1] == '"' && !bytes.ContainsAny(inner, "\\\"") {
-			*t = Text(inner) // no escapes: the text is the bytes
+		if inner := b[1 : len(b)-1]; b[len(b)-1] == '"' && !bytes.ContainsAny(inner, "\\\"") && utf8.Valid(inner) {
+			*t = Text(inner) // no escapes, valid UTF-8: the text is the bytes
 			return nil
 		}
 		var s string
