@@ -72,7 +72,7 @@ func (w *chargeWorker[TTx]) Timeout(*river.Job[ChargeArgs]) time.Duration { retu
 // NextRetry: a charge that was not charged (or whose attempt was cut short)
 // is retried soon, with the same merchant_uid.
 func (w *chargeWorker[TTx]) NextRetry(*river.Job[ChargeArgs]) time.Time {
-	return time.Now().Add(w.q.cfg.NotChargedBackoff)
+	return w.q.cfg.Now().Add(w.q.cfg.NotChargedBackoff)
 }
 
 func (w *chargeWorker[TTx]) Work(ctx context.Context, job *river.Job[ChargeArgs]) error {
