@@ -154,7 +154,7 @@ func TestRefundedAndRefused(t *testing.T) {
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r := waitSettled(t, func() (*Report, error) { return q.Report(ctx, "2026-11") }, 20*time.Second)
+	r := waitSettled(t, q, "2026-11", 20*time.Second)
 	if r.ByStatus[StatusRefunded] != (Tally{1, 5000}) || len(r.Paid) != 1 || !r.Paid[0].Refunded || r.Paid[0].ImpUID != p.ImpUID {
 		t.Errorf("refunded: %s %+v", r, r.Paid)
 	}
@@ -213,7 +213,7 @@ func TestRunStopsOnCtxWithoutLosingJobs(t *testing.T) {
 	run2, stop2 := context.WithCancel(ctx)
 	done2 := make(chan error, 1)
 	go func() { done2 <- q2.Run(run2) }()
-	r = waitSettled(t, func() (*Report, error) { return q2.Report(ctx, s.run) }, 60*time.Second)
+	r = waitSettled(t, q2, s.run, 60*time.Second)
 	stop2()
 	if err := <-done2; err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billingkr/iamport-go/iamporttest"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
@@ -60,13 +61,13 @@ func checkStates(t *testing.T, states map[rivertype.JobState]int) {
 	}
 }
 
-// waitProgress waits until the fake has at least n payment records.
+// waitProgress waits until the fake has served at least n charge requests.
 func waitProgress(t *testing.T, s *scenario, n int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
-	for len(s.srv.Payments()) < n {
+	for s.srv.Requests(iamporttest.RouteAgain) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d payments after %s", len(s.srv.Payments()), within)
+			t.Fatalf("only %d charge requests after %s", s.srv.Requests(iamporttest.RouteAgain), within)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -92,9 +93,9 @@ func TestProofPostgresThreeProcessesOneKilled(t *testing.T) {
 	}
 	waitProgress(t, s, n*2/5, within)
 	ws[1].kill(t)
-	killedAt := len(s.srv.Payments())
+	killedAt := s.srv.Requests(iamporttest.RouteAgain)
 	ws[1] = startWorker(t, "pg", dsn, s.srv.URL(), 10, "pg-worker-b-restarted")
-	r := waitSettled(t, func() (*Report, error) { return q.Report(ctx, s.run) }, within)
+	waitSettled(t, q, s.run, within)
 	for _, w := range ws {
 		w.stop(t)
 	}
@@ -106,12 +107,12 @@ func TestProofPostgresThreeProcessesOneKilled(t *testing.T) {
 	states, rescued := jobStates(t, q)
 	checkStates(t, states)
 	if rescued == 0 {
-		t.Errorf("no job was rescued from the killed process (killed at %d payments)", killedAt)
+		t.Errorf("no job was rescued from the killed process (killed at %d charge requests)", killedAt)
 	}
 	if s.repeatPaid.Load() == 0 {
 		t.Error("no charge request was repeated on a paid merchant_uid: the at-least-once re-run was not exercised")
 	}
-	t.Logf("killed at %d payments; %d jobs rescued and run again; states %v", killedAt, rescued, states)
+	t.Logf("killed at %d charge requests; %d jobs rescued and run again; states %v", killedAt, rescued, states)
 	t.Log(r)
 }
 
@@ -129,9 +130,9 @@ func TestProofSQLiteOneProcessRestarted(t *testing.T) {
 	w := startWorker(t, "sqlite", path, s.srv.URL(), 10, "sqlite-worker")
 	waitProgress(t, s, n*2/5, within)
 	w.kill(t)
-	killedAt := len(s.srv.Payments())
+	killedAt := s.srv.Requests(iamporttest.RouteAgain)
 	w = startWorker(t, "sqlite", path, s.srv.URL(), 10, "sqlite-worker-restarted")
-	r := waitSettled(t, func() (*Report, error) { return q.Report(ctx, s.run) }, within)
+	waitSettled(t, q, s.run, within)
 	w.stop(t)
 	r, err := q.Report(ctx, s.run)
 	if err != nil {
@@ -141,11 +142,11 @@ func TestProofSQLiteOneProcessRestarted(t *testing.T) {
 	states, rescued := jobStates(t, q)
 	checkStates(t, states)
 	if rescued == 0 {
-		t.Errorf("no job was rescued from the killed process (killed at %d payments)", killedAt)
+		t.Errorf("no job was rescued from the killed process (killed at %d charge requests)", killedAt)
 	}
 	if s.repeatPaid.Load() == 0 {
 		t.Error("no charge request was repeated on a paid merchant_uid: the at-least-once re-run was not exercised")
 	}
-	t.Logf("killed at %d payments; %d jobs rescued and run again; states %v", killedAt, rescued, states)
+	t.Logf("killed at %d charge requests; %d jobs rescued and run again; states %v", killedAt, rescued, states)
 	t.Log(r)
 }

@@ -28,7 +28,7 @@ func TestSQLiteMonthWithFaults(t *testing.T) {
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r := waitSettled(t, func() (*Report, error) { return q.Report(ctx, s.run) }, 60*time.Second)
+	r := waitSettled(t, q, s.run, 60*time.Second)
 	stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := q.Stop(stop); err != nil {
@@ -64,7 +64,7 @@ func TestPostgresMonthWithFaults(t *testing.T) {
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r := waitSettled(t, func() (*Report, error) { return q.Report(ctx, s.run) }, 60*time.Second)
+	r := waitSettled(t, q, s.run, 60*time.Second)
 	stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := q.Stop(stop); err != nil {
