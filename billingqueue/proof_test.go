@@ -127,11 +127,11 @@ func TestProofSQLiteOneProcessRestarted(t *testing.T) {
 	if res, err := q.Enqueue(ctx, s.seq()); err != nil || res.Inserted != n {
 		t.Fatalf("enqueue: %+v %v", res, err)
 	}
-	w := startWorker(t, "sqlite", path, s.srv.URL(), 10, "sqlite-worker")
+	w := startWorker(t, "sqlite", path, s.srv.URL(), 20, "sqlite-worker")
 	waitProgress(t, s, n*2/5, within)
 	w.kill(t)
 	killedAt := s.srv.Requests(iamporttest.RouteAgain)
-	w = startWorker(t, "sqlite", path, s.srv.URL(), 10, "sqlite-worker-restarted")
+	w = startWorker(t, "sqlite", path, s.srv.URL(), 20, "sqlite-worker-restarted")
 	waitSettled(t, q, s.run, within)
 	w.stop(t)
 	r, err := q.Report(ctx, s.run)

@@ -92,7 +92,7 @@ func newScenario(t *testing.T, n int, faults bool, opts ...iamporttest.ServerOpt
 		case 13:
 			// Slower than the SDK's timeout + settle window: unknown, snoozed,
 			// asked again with the same merchant_uid until it settles.
-			f = iamporttest.Fault{Kind: iamporttest.FaultSlowPG, Delay: 6 * time.Second}
+			f = iamporttest.Fault{Kind: iamporttest.FaultSlowPG, Delay: 3 * time.Second}
 		}
 		if f.Kind != iamporttest.FaultNone {
 			s.faults[f.Kind]++
