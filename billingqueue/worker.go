@@ -57,6 +57,11 @@ type Output struct {
 	Message string    `json:"message,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	At      time.Time `json:"at"`
+
+	// retryLater: not charged for a reason that may last (credentials,
+	// rate limit): asked again after UnknownSnooze without using an attempt,
+	// never cancelled nor discarded for it.
+	retryLater bool
 }
 
 type chargeWorker[TTx any] struct {
@@ -104,6 +109,9 @@ func (w *chargeWorker[TTx]) Work(ctx context.Context, job *river.Job[ChargeArgs]
 	case OutcomeNotCharged:
 		if rerr := record(ctx, out); rerr != nil {
 			return rerr
+		}
+		if out.retryLater {
+			return river.JobSnooze(w.q.cfg.UnknownSnooze)
 		}
 		return fmt.Errorf("not charged, retried with the same merchant_uid: %w", err)
 	default: // unknown
@@ -163,6 +171,12 @@ func (w *chargeWorker[TTx]) dunning(ctx context.Context, job *river.Job[ChargeAr
 	return nil
 }
 
+// lasting reports whether an HTTP status means "not processed, and may stay
+// so for a while": 401, 403, 408, 429.
+func lasting(status int) bool {
+	return status == 401 || status == 403 || status == 408 || status == 429
+}
+
 // classify maps the SDK's outcome onto Output.
 func classify(a ChargeArgs, p *iamport.Payment, err error) Output {
 	out := Output{MerchantUID: a.MerchantUID}
@@ -200,6 +214,13 @@ func classify(a ChargeArgs, p *iamport.Payment, err error) Output {
 	case errors.As(err, &ve):
 		out.Outcome = OutcomeRefused
 		out.Message = ve.Error()
+	case errors.Is(err, iamport.ErrUnauthorized) || errors.As(err, &ae) && lasting(ae.StatusCode):
+		// The request was not processed, and the cause (the key pair, a rate
+		// limit) may last: cancelling the month for it would be wrong.
+		out.Outcome, out.retryLater = OutcomeNotCharged, true
+		if ae != nil {
+			out.Code, out.Message = ae.Code, ae.Message
+		}
 	case errors.Is(err, iamport.ErrNotCharged):
 		out.Outcome = OutcomeNotCharged
 	case errors.As(err, &ae) && ae.StatusCode != 0 && ae.StatusCode < 500:
