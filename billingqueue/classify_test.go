@@ -11,6 +11,7 @@ import (
 
 // The money contract's outcomes, mapped one by one.
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	a := ChargeArgs{MerchantUID: "bill_x", CustomerUID: "c", Amount: 100}
 	cases := []struct {
 		name  string

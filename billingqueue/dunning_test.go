@@ -37,6 +37,7 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 // A card that declines twice and then pays is charged exactly once, on the
 // third attempt, and only when the fake's clock reaches each dunning day.
 func TestDunningDeclinesTwiceThenPays(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	clock := iamporttest.NewClock(start)
 	srv := iamporttest.NewServer(iamporttest.WithClock(clock))
@@ -129,6 +130,7 @@ func TestDunningDeclinesTwiceThenPays(t *testing.T) {
 // as "refunded" (no new charge), never as unknown. A customer without a key
 // is refused with Iamport's code and message, and the job is cancelled.
 func TestRefundedAndRefused(t *testing.T) {
+	t.Parallel()
 	srv := iamporttest.NewServer()
 	t.Cleanup(srv.Close)
 	iam := srv.Client(sdkOptions()...)
@@ -177,6 +179,7 @@ func TestRefundedAndRefused(t *testing.T) {
 // a job: the cut-short charges are retried, with their merchant_uid, by the
 // next Run, and nothing is charged twice.
 func TestRunStopsOnCtxWithoutLosingJobs(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, 40, false)
 	for _, c := range s.charges {
 		m := s.base(t, c)

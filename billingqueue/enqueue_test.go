@@ -11,6 +11,7 @@ import (
 // CSV: header in any order, optional columns; enqueued twice, the second
 // time nothing new; a bad amount names its line and enqueues nothing.
 func TestEnqueueCSV(t *testing.T) {
+	t.Parallel()
 	q, _ := newSQLiteQueue(t, ":memory:", nil, testConfig(-1))
 	ctx := context.Background()
 	const csv = "amount,customer_uid,name\n9900,cust-1,월 구독\n12900,cust-2,연 구독\n9900, cust-3 ,월 구독\n"
@@ -49,6 +50,7 @@ func TestEnqueueCSV(t *testing.T) {
 // EnqueueTx: the jobs exist if and only if the merchant's transaction
 // commits, together with the merchant's own rows.
 func TestEnqueueTxWithMerchantRows(t *testing.T) {
+	t.Parallel()
 	q, db := newSQLiteQueue(t, ":memory:", nil, testConfig(-1))
 	ctx := context.Background()
 	if _, err := db.Exec(`CREATE TABLE invoices (customer_uid TEXT PRIMARY KEY, amount INTEGER)`); err != nil {

@@ -78,6 +78,7 @@ func waitProgress(t *testing.T, s *scenario, n int, within time.Duration) {
 // scheduled dunning retry, the report equal to the fake's ledger, and jobs
 // rescued from the killed process ran again with their merchant_uid.
 func TestProofPostgresThreeProcessesOneKilled(t *testing.T) {
+	t.Parallel() // with the SQLite proof: their waits for the rescue overlap
 	dsn := pgDSN(t)
 	n, within := proofSize()
 	s := newScenario(t, n, true)
@@ -119,6 +120,7 @@ func TestProofPostgresThreeProcessesOneKilled(t *testing.T) {
 // The proof on SQLite: one worker process, SIGKILLed in the middle and
 // started again on the same file.
 func TestProofSQLiteOneProcessRestarted(t *testing.T) {
+	t.Parallel()
 	n, within := proofSize()
 	s := newScenario(t, n, true)
 	path := filepath.Join(t.TempDir(), "bq.db")

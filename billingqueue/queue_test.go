@@ -14,6 +14,7 @@ import (
 // A month with faults on SQLite, in process: enqueued twice (the second
 // inserts nothing), worked, and the report equals the fake's ledger.
 func TestSQLiteMonthWithFaults(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, 200, true)
 	q, _ := newSQLiteQueue(t, filepath.Join(t.TempDir(), "bq.db"), s.srv.Client(sdkOptions()...), testConfig(20))
 	ctx := ctxT(t)
@@ -49,6 +50,7 @@ func TestSQLiteMonthWithFaults(t *testing.T) {
 
 // The same on Postgres, in process.
 func TestPostgresMonthWithFaults(t *testing.T) {
+	t.Parallel()
 	dsn := pgDSN(t)
 	s := newScenario(t, 200, true)
 	q, _ := newPGQueue(t, dsn, s.srv.Client(sdkOptions()...), testConfig(20))
