@@ -8,6 +8,7 @@ import (
 
 	iamport "github.com/billingkr/iamport-go"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"golang.org/x/time/rate"
 )
 
@@ -162,8 +163,15 @@ func (w *chargeWorker[TTx]) dunning(ctx context.Context, job *river.Job[ChargeAr
 	if _, err := w.q.client.InsertTx(ctx, tx, next, opts); err != nil {
 		return fmt.Errorf("billingqueue: insert dunning attempt: %w", err)
 	}
-	if err := w.q.tx.completeTx(ctx, tx, job); err != nil {
+	done, err := w.q.tx.completeTx(ctx, tx, job)
+	if err != nil {
 		return fmt.Errorf("billingqueue: complete: %w", err)
+	}
+	if done.State != rivertype.JobStateCompleted || done.Attempt != job.Attempt {
+		// River rescued this job while this run was finishing (it ran past
+		// RescueStuckJobsAfter) and another run owns it now: schedule nothing,
+		// or two attempts of the chain could both be charged.
+		return fmt.Errorf("billingqueue: job %d is no longer this run's (state %s, attempt %d, ours %d): next attempt not scheduled", job.ID, done.State, done.Attempt, job.Attempt)
 	}
 	if err := w.q.tx.commit(ctx, tx); err != nil {
 		return fmt.Errorf("billingqueue: commit: %w", err)

@@ -56,7 +56,9 @@ func main() {
 func run(dbPath string, asJSON bool) error {
 	ctx := context.Background()
 	const period = "2026-11"
-	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	// The fake's clock starts now: River's stuck-job rescuer compares the
+	// jobs' attempted_at (from River's clock, the fake's) with the real time.
+	start := time.Now().Truncate(time.Second)
 	clock := iamporttest.NewClock(start)
 	rt := clockTime{clock, time.Now()}
 	fake := iamporttest.NewServer(iamporttest.WithClock(clock))
