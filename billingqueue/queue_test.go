@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	iamport "github.com/billingkr/iamport-go"
 )
 
 // A month with faults on SQLite, in process: enqueued twice (the second
@@ -75,5 +74,3 @@ func TestPostgresMonthWithFaults(t *testing.T) {
 	s.checkLedger(t, r)
 	t.Log(r)
 }
-
-var _ = iamport.ErrNotCharged
