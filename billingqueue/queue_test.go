@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // A month with faults on SQLite, in process: enqueued twice (the second
