@@ -25,6 +25,9 @@
 //   - unknown: the job is snoozed ([Config.UnknownSnooze]) and retried with
 //     the same merchant_uid, for as long as it takes: the SDK's repeat rule
 //     returns the first payment if there was one.
+//   - not processed for a cause that may last (iamport.ErrUnauthorized, an
+//     *iamport.APIError with HTTP 401, 403, 408 or 429): snoozed like an
+//     unknown outcome, so that a bad key or a rate limit never cancels a run.
 //   - refused by the API (an *iamport.APIError with Iamport's code and
 //     message, or an *iamport.ValidationError): the job is cancelled (a
 //     terminal state) with the code and message kept.

@@ -14,13 +14,26 @@ import (
 	"github.com/riverqueue/river/rivertype"
 )
 
-// fakeTime makes River read the fake's manual clock.
-type fakeTime struct{ c *iamporttest.Clock }
+// fakeTime makes River read the fake's manual clock plus the real time since
+// t0: days pass when the test advances the fake's clock, and River's own
+// timers (leader lease, producers' heartbeats, short retries) still see time
+// go by in between. (A frozen clock made River stall after a jump when the
+// machine was loaded.)
+type fakeTime struct {
+	c  *iamporttest.Clock
+	t0 time.Time
+}
 
-func (f fakeTime) Now() time.Time       { return f.c.Now() }
-func (f fakeTime) NowOrNil() *time.Time { t := f.c.Now(); return &t }
+func (f fakeTime) Now() time.Time       { return f.c.Now().Add(time.Since(f.t0)) }
+func (f fakeTime) NowOrNil() *time.Time { t := f.Now(); return &t }
 
 var _ rivertype.TimeGenerator = fakeTime{}
+
+// near reports whether got is want, or later by at most the real time the
+// test has run (River's clock is the fake's plus that).
+func near(got, want time.Time, ft fakeTime) bool {
+	return !got.Before(want) && got.Sub(want) <= time.Since(ft.t0)
+}
 
 // waitFor polls cond until it holds.
 func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
@@ -37,7 +50,10 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 // A card that declines twice and then pays is charged exactly once, on the
 // third attempt, and only when the fake's clock reaches each dunning day.
 func TestDunningDeclinesTwiceThenPays(t *testing.T) {
-	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	t.Parallel()
+	// The fake's clock starts now: River's stuck-job rescuer compares the
+	// jobs' attempted_at (from River's stubbed clock) with the real time.
+	start := time.Now().Truncate(time.Second)
 	clock := iamporttest.NewClock(start)
 	srv := iamporttest.NewServer(iamporttest.WithClock(clock))
 	t.Cleanup(srv.Close)
@@ -49,8 +65,9 @@ func TestDunningDeclinesTwiceThenPays(t *testing.T) {
 
 	cfg := testConfig(4)
 	cfg.Dunning = []time.Duration{24 * time.Hour, 3 * 24 * time.Hour, 7 * 24 * time.Hour}
-	cfg.Now = clock.Now
-	cfg.RiverConfig = func(c *river.Config) { c.TestOnly = true; c.Test.Time = fakeTime{clock} }
+	ft := fakeTime{clock, time.Now()}
+	cfg.Now = ft.Now
+	cfg.RiverConfig = func(c *river.Config) { c.TestOnly = true; c.Test.Time = ft }
 	q, _ := newSQLiteQueue(t, filepath.Join(t.TempDir(), "bq.db"), srv.Client(sdkOptions()...), cfg)
 	ctx := ctxT(t)
 	if _, err := q.Enqueue(ctx, func(yield func(Charge) bool) {
@@ -76,34 +93,40 @@ func TestDunningDeclinesTwiceThenPays(t *testing.T) {
 		return r
 	}
 	// Attempt 0 declines; attempt 1 waits for day +1 on the fake's clock.
-	waitFor(t, "the first decline", 20*time.Second, func() bool {
+	waitFor(t, "the first decline", 60*time.Second, func() bool {
 		r := report()
 		return len(r.Declined) == 1 && len(r.Declined[0].Reasons) == 1
 	})
 	r := report()
-	if d := r.Declined[0]; d.NextMerchantUID != m1 || !d.NextAt.Equal(start.Add(24*time.Hour)) || d.GaveUp {
+	if d := r.Declined[0]; d.NextMerchantUID != m1 || !near(d.NextAt, start.Add(24*time.Hour), ft) || d.GaveUp {
 		t.Fatalf("after the first decline: %+v", d)
 	}
 	if p := r.Pending; len(p) != 1 || p[0].State != string(rivertype.JobStateScheduled) {
 		t.Fatalf("pending: %+v", p)
 	}
-	clock.Advance(23 * time.Hour) // not yet due: nothing may run
+	clock.Advance(23 * time.Hour) // not yet due (an hour short): nothing may run
 	time.Sleep(200 * time.Millisecond)
 	if n := srv.ChargeAttempts(m1); n != 0 {
 		t.Fatalf("attempt 1 ran %d times before its day", n)
 	}
 	clock.Advance(time.Hour)
-	waitFor(t, "the second decline", 20*time.Second, func() bool {
+	t1 := time.Now()
+	waitFor(t, "the second decline", 60*time.Second, func() bool {
 		r := report()
 		return len(r.Declined) == 1 && len(r.Declined[0].Reasons) == 2
 	})
-	if d := report().Declined[0]; d.NextMerchantUID != m2 || !d.NextAt.Equal(start.Add(4*24*time.Hour)) {
+	if d := report().Declined[0]; d.NextMerchantUID != m2 || !near(d.NextAt, start.Add(4*24*time.Hour), ft) {
 		t.Fatalf("after the second decline: %+v", d)
 	}
 	// The card works again; attempt 2 pays on day +4.
 	srv.DeclineCustomer(cust, "")
 	clock.Advance(3 * 24 * time.Hour)
-	waitFor(t, "the payment", 20*time.Second, func() bool { return report().ByStatus[StatusPaid].Count == 1 })
+	t2 := time.Now()
+	waitFor(t, "the payment", 60*time.Second, func() bool { return report().ByStatus[StatusPaid].Count == 1 })
+	// River's scheduler (on the leader, every 5 s) makes a due job available;
+	// a jump of the clock also expires the leader's lease, so the wait
+	// includes a new election.
+	t.Logf("day +1 attempt ran %s after the clock reached it; day +4 attempt %s after", t2.Sub(t1).Round(time.Millisecond), time.Since(t2).Round(time.Millisecond))
 	r = report()
 	if len(r.Paid) != 1 || r.Paid[0].MerchantUID != m2 || r.Paid[0].Attempt != 2 || r.Paid[0].Amount != 12900 {
 		t.Fatalf("paid: %+v", r.Paid)
@@ -129,6 +152,7 @@ func TestDunningDeclinesTwiceThenPays(t *testing.T) {
 // as "refunded" (no new charge), never as unknown. A customer without a key
 // is refused with Iamport's code and message, and the job is cancelled.
 func TestRefundedAndRefused(t *testing.T) {
+	t.Parallel()
 	srv := iamporttest.NewServer()
 	t.Cleanup(srv.Close)
 	iam := srv.Client(sdkOptions()...)
@@ -154,7 +178,7 @@ func TestRefundedAndRefused(t *testing.T) {
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r := waitSettled(t, func() (*Report, error) { return q.Report(ctx, "2026-11") }, 20*time.Second)
+	r := waitSettled(t, q, "2026-11", 20*time.Second)
 	if r.ByStatus[StatusRefunded] != (Tally{1, 5000}) || len(r.Paid) != 1 || !r.Paid[0].Refunded || r.Paid[0].ImpUID != p.ImpUID {
 		t.Errorf("refunded: %s %+v", r, r.Paid)
 	}
@@ -177,6 +201,7 @@ func TestRefundedAndRefused(t *testing.T) {
 // a job: the cut-short charges are retried, with their merchant_uid, by the
 // next Run, and nothing is charged twice.
 func TestRunStopsOnCtxWithoutLosingJobs(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, 40, false)
 	for _, c := range s.charges {
 		m := s.base(t, c)
@@ -213,7 +238,7 @@ func TestRunStopsOnCtxWithoutLosingJobs(t *testing.T) {
 	run2, stop2 := context.WithCancel(ctx)
 	done2 := make(chan error, 1)
 	go func() { done2 <- q2.Run(run2) }()
-	r = waitSettled(t, func() (*Report, error) { return q2.Report(ctx, s.run) }, 60*time.Second)
+	r = waitSettled(t, q2, s.run, 60*time.Second)
 	stop2()
 	if err := <-done2; err != nil {
 		t.Fatal(err)

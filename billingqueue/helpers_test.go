@@ -42,9 +42,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// sdkOptions: attempt timeout < settle window < JobTimeout.
+// sdkOptions: attempt timeout < settle window < JobTimeout. Short, so that
+// the faults that make the SDK ask over its whole window (a 5xx or reset
+// before the commit: "not charged" is only known at the window's end) do not
+// hold the workers' slots for long.
 func sdkOptions() []iamport.Option {
-	return []iamport.Option{iamport.WithTimeout(2 * time.Second), iamport.WithSettleWindow(3 * time.Second)}
+	return []iamport.Option{iamport.WithTimeout(time.Second), iamport.WithSettleWindow(1500 * time.Millisecond)}
 }
 
 // testConfig is the queue config of the tests and worker processes: short

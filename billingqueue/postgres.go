@@ -18,9 +18,8 @@ func NewPostgres(pool *pgxpool.Pool, iam *iamport.Client, cfg Config) (*Queue[pg
 		begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
 		commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 		rollback: func(ctx context.Context, tx pgx.Tx) { _ = tx.Rollback(ctx) },
-		completeTx: func(ctx context.Context, tx pgx.Tx, job *river.Job[ChargeArgs]) error {
-			_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
-			return err
+		completeTx: func(ctx context.Context, tx pgx.Tx, job *river.Job[ChargeArgs]) (*river.Job[ChargeArgs], error) {
+			return river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		},
 	})
 }

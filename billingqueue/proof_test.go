@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billingkr/iamport-go/iamporttest"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
@@ -60,13 +61,13 @@ func checkStates(t *testing.T, states map[rivertype.JobState]int) {
 	}
 }
 
-// waitProgress waits until the fake has at least n payment records.
+// waitProgress waits until the fake has served at least n charge requests.
 func waitProgress(t *testing.T, s *scenario, n int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
-	for len(s.srv.Payments()) < n {
+	for s.srv.Requests(iamporttest.RouteAgain) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d payments after %s", len(s.srv.Payments()), within)
+			t.Fatalf("only %d charge requests after %s", s.srv.Requests(iamporttest.RouteAgain), within)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -77,6 +78,7 @@ func waitProgress(t *testing.T, s *scenario, n int, within time.Duration) {
 // scheduled dunning retry, the report equal to the fake's ledger, and jobs
 // rescued from the killed process ran again with their merchant_uid.
 func TestProofPostgresThreeProcessesOneKilled(t *testing.T) {
+	t.Parallel() // with the SQLite proof: their waits for the rescue overlap
 	dsn := pgDSN(t)
 	n, within := proofSize()
 	s := newScenario(t, n, true)
@@ -92,9 +94,9 @@ func TestProofPostgresThreeProcessesOneKilled(t *testing.T) {
 	}
 	waitProgress(t, s, n*2/5, within)
 	ws[1].kill(t)
-	killedAt := len(s.srv.Payments())
+	killedAt := s.srv.Requests(iamporttest.RouteAgain)
 	ws[1] = startWorker(t, "pg", dsn, s.srv.URL(), 10, "pg-worker-b-restarted")
-	r := waitSettled(t, func() (*Report, error) { return q.Report(ctx, s.run) }, within)
+	waitSettled(t, q, s.run, within)
 	for _, w := range ws {
 		w.stop(t)
 	}
@@ -106,18 +108,19 @@ func TestProofPostgresThreeProcessesOneKilled(t *testing.T) {
 	states, rescued := jobStates(t, q)
 	checkStates(t, states)
 	if rescued == 0 {
-		t.Errorf("no job was rescued from the killed process (killed at %d payments)", killedAt)
+		t.Errorf("no job was rescued from the killed process (killed at %d charge requests)", killedAt)
 	}
 	if s.repeatPaid.Load() == 0 {
 		t.Error("no charge request was repeated on a paid merchant_uid: the at-least-once re-run was not exercised")
 	}
-	t.Logf("killed at %d payments; %d jobs rescued and run again; states %v", killedAt, rescued, states)
+	t.Logf("killed at %d charge requests; %d jobs rescued and run again; states %v", killedAt, rescued, states)
 	t.Log(r)
 }
 
 // The proof on SQLite: one worker process, SIGKILLed in the middle and
 // started again on the same file.
 func TestProofSQLiteOneProcessRestarted(t *testing.T) {
+	t.Parallel()
 	n, within := proofSize()
 	s := newScenario(t, n, true)
 	path := filepath.Join(t.TempDir(), "bq.db")
@@ -126,12 +129,12 @@ func TestProofSQLiteOneProcessRestarted(t *testing.T) {
 	if res, err := q.Enqueue(ctx, s.seq()); err != nil || res.Inserted != n {
 		t.Fatalf("enqueue: %+v %v", res, err)
 	}
-	w := startWorker(t, "sqlite", path, s.srv.URL(), 10, "sqlite-worker")
+	w := startWorker(t, "sqlite", path, s.srv.URL(), 20, "sqlite-worker")
 	waitProgress(t, s, n*2/5, within)
 	w.kill(t)
-	killedAt := len(s.srv.Payments())
-	w = startWorker(t, "sqlite", path, s.srv.URL(), 10, "sqlite-worker-restarted")
-	r := waitSettled(t, func() (*Report, error) { return q.Report(ctx, s.run) }, within)
+	killedAt := s.srv.Requests(iamporttest.RouteAgain)
+	w = startWorker(t, "sqlite", path, s.srv.URL(), 20, "sqlite-worker-restarted")
+	waitSettled(t, q, s.run, within)
 	w.stop(t)
 	r, err := q.Report(ctx, s.run)
 	if err != nil {
@@ -141,11 +144,11 @@ func TestProofSQLiteOneProcessRestarted(t *testing.T) {
 	states, rescued := jobStates(t, q)
 	checkStates(t, states)
 	if rescued == 0 {
-		t.Errorf("no job was rescued from the killed process (killed at %d payments)", killedAt)
+		t.Errorf("no job was rescued from the killed process (killed at %d charge requests)", killedAt)
 	}
 	if s.repeatPaid.Load() == 0 {
 		t.Error("no charge request was repeated on a paid merchant_uid: the at-least-once re-run was not exercised")
 	}
-	t.Logf("killed at %d payments; %d jobs rescued and run again; states %v", killedAt, rescued, states)
+	t.Logf("killed at %d charge requests; %d jobs rescued and run again; states %v", killedAt, rescued, states)
 	t.Log(r)
 }

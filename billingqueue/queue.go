@@ -201,7 +201,7 @@ type txFuncs[TTx any] struct {
 	begin      func(ctx context.Context) (TTx, error)
 	commit     func(ctx context.Context, tx TTx) error
 	rollback   func(ctx context.Context, tx TTx)
-	completeTx func(ctx context.Context, tx TTx, job *river.Job[ChargeArgs]) error
+	completeTx func(ctx context.Context, tx TTx, job *river.Job[ChargeArgs]) (*river.Job[ChargeArgs], error)
 }
 
 // Queue is billing on River over a database whose transactions are TTx

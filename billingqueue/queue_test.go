@@ -7,13 +7,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	iamport "github.com/billingkr/iamport-go"
 )
 
 // A month with faults on SQLite, in process: enqueued twice (the second
 // inserts nothing), worked, and the report equals the fake's ledger.
 func TestSQLiteMonthWithFaults(t *testing.T) {
+	t.Parallel()
 	s := newScenario(t, 200, true)
 	q, _ := newSQLiteQueue(t, filepath.Join(t.TempDir(), "bq.db"), s.srv.Client(sdkOptions()...), testConfig(20))
 	ctx := ctxT(t)
@@ -28,7 +27,7 @@ func TestSQLiteMonthWithFaults(t *testing.T) {
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r := waitSettled(t, func() (*Report, error) { return q.Report(ctx, s.run) }, 60*time.Second)
+	r := waitSettled(t, q, s.run, 60*time.Second)
 	stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := q.Stop(stop); err != nil {
@@ -49,6 +48,7 @@ func TestSQLiteMonthWithFaults(t *testing.T) {
 
 // The same on Postgres, in process.
 func TestPostgresMonthWithFaults(t *testing.T) {
+	t.Parallel()
 	dsn := pgDSN(t)
 	s := newScenario(t, 200, true)
 	q, _ := newPGQueue(t, dsn, s.srv.Client(sdkOptions()...), testConfig(20))
@@ -64,7 +64,7 @@ func TestPostgresMonthWithFaults(t *testing.T) {
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r := waitSettled(t, func() (*Report, error) { return q.Report(ctx, s.run) }, 60*time.Second)
+	r := waitSettled(t, q, s.run, 60*time.Second)
 	stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := q.Stop(stop); err != nil {
@@ -73,5 +73,3 @@ func TestPostgresMonthWithFaults(t *testing.T) {
 	s.checkLedger(t, r)
 	t.Log(r)
 }
-
-var _ = iamport.ErrNotCharged

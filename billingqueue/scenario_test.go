@@ -12,6 +12,7 @@ import (
 
 	"github.com/billingkr/iamport-go/billingrun"
 	"github.com/billingkr/iamport-go/iamporttest"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -91,7 +92,7 @@ func newScenario(t *testing.T, n int, faults bool, opts ...iamporttest.ServerOpt
 		case 13:
 			// Slower than the SDK's timeout + settle window: unknown, snoozed,
 			// asked again with the same merchant_uid until it settles.
-			f = iamporttest.Fault{Kind: iamporttest.FaultSlowPG, Delay: 6 * time.Second}
+			f = iamporttest.Fault{Kind: iamporttest.FaultSlowPG, Delay: 3 * time.Second}
 		}
 		if f.Kind != iamporttest.FaultNone {
 			s.faults[f.Kind]++
@@ -130,25 +131,48 @@ func settled(r *Report) bool {
 	return true
 }
 
-// waitSettled polls the report until settled (or the deadline).
-func waitSettled(t *testing.T, report func() (*Report, error), within time.Duration) *Report {
+// waitSettled waits until every job of the queue is finished or a dunning
+// retry scheduled at least an hour away (two cheap queries per poll), then
+// returns the run's report, which must say the same.
+func waitSettled[TTx any](t *testing.T, q *Queue[TTx], run string, within time.Duration) *Report {
 	t.Helper()
+	ctx := context.Background()
 	deadline := time.Now().Add(within)
-	var r *Report
-	var err error
+	busy := river.NewJobListParams().Kinds(Kind).First(1).States(rivertype.JobStateAvailable,
+		rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning)
+	soonest := river.NewJobListParams().Kinds(Kind).First(1).States(rivertype.JobStateScheduled).
+		OrderBy(river.JobListOrderByScheduledAt, river.SortOrderAsc)
 	for {
-		r, err = report()
+		quiet := false
+		res, err := q.River().JobList(ctx, busy)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if settled(r) {
+		if len(res.Jobs) == 0 {
+			res, err = q.River().JobList(ctx, soonest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			quiet = len(res.Jobs) == 0 || time.Until(res.Jobs[0].ScheduledAt) > time.Hour
+		}
+		if quiet {
+			r, err := q.Report(ctx, run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !settled(r) {
+				t.Fatalf("the jobs are settled but the report is not: %s %+v", r, r.Pending[:min(len(r.Pending), 5)])
+			}
 			return r
 		}
 		if time.Now().After(deadline) {
-			n := min(len(r.Pending), 5)
-			t.Fatalf("not settled after %s: %s; pending e.g. %+v", within, r, r.Pending[:n])
+			r, err := q.Report(ctx, run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Fatalf("not settled after %s: %s; pending e.g. %+v", within, r, r.Pending[:min(len(r.Pending), 5)])
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

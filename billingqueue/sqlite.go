@@ -22,6 +22,7 @@ func OpenSQLite(path string) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
@@ -52,9 +53,8 @@ func NewSQLite(db *sql.DB, iam *iamport.Client, cfg Config) (*Queue[*sql.Tx], er
 		begin:    func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
 		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		rollback: func(_ context.Context, tx *sql.Tx) { _ = tx.Rollback() },
-		completeTx: func(ctx context.Context, tx *sql.Tx, job *river.Job[ChargeArgs]) error {
-			_, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job)
-			return err
+		completeTx: func(ctx context.Context, tx *sql.Tx, job *river.Job[ChargeArgs]) (*river.Job[ChargeArgs], error) {
+			return river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job)
 		},
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	iamport "github.com/billingkr/iamport-go"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"golang.org/x/time/rate"
 )
 
@@ -57,6 +58,11 @@ type Output struct {
 	Message string    `json:"message,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	At      time.Time `json:"at"`
+
+	// retryLater: not charged for a reason that may last (credentials,
+	// rate limit): asked again after UnknownSnooze without using an attempt,
+	// never cancelled nor discarded for it.
+	retryLater bool
 }
 
 type chargeWorker[TTx any] struct {
@@ -72,7 +78,7 @@ func (w *chargeWorker[TTx]) Timeout(*river.Job[ChargeArgs]) time.Duration { retu
 // NextRetry: a charge that was not charged (or whose attempt was cut short)
 // is retried soon, with the same merchant_uid.
 func (w *chargeWorker[TTx]) NextRetry(*river.Job[ChargeArgs]) time.Time {
-	return time.Now().Add(w.q.cfg.NotChargedBackoff)
+	return w.q.cfg.Now().Add(w.q.cfg.NotChargedBackoff)
 }
 
 func (w *chargeWorker[TTx]) Work(ctx context.Context, job *river.Job[ChargeArgs]) error {
@@ -104,6 +110,9 @@ func (w *chargeWorker[TTx]) Work(ctx context.Context, job *river.Job[ChargeArgs]
 	case OutcomeNotCharged:
 		if rerr := record(ctx, out); rerr != nil {
 			return rerr
+		}
+		if out.retryLater {
+			return river.JobSnooze(w.q.cfg.UnknownSnooze)
 		}
 		return fmt.Errorf("not charged, retried with the same merchant_uid: %w", err)
 	default: // unknown
@@ -154,13 +163,26 @@ func (w *chargeWorker[TTx]) dunning(ctx context.Context, job *river.Job[ChargeAr
 	if _, err := w.q.client.InsertTx(ctx, tx, next, opts); err != nil {
 		return fmt.Errorf("billingqueue: insert dunning attempt: %w", err)
 	}
-	if err := w.q.tx.completeTx(ctx, tx, job); err != nil {
+	done, err := w.q.tx.completeTx(ctx, tx, job)
+	if err != nil {
 		return fmt.Errorf("billingqueue: complete: %w", err)
+	}
+	if done.State != rivertype.JobStateCompleted || done.Attempt != job.Attempt {
+		// River rescued this job while this run was finishing (it ran past
+		// RescueStuckJobsAfter) and another run owns it now: schedule nothing,
+		// or two attempts of the chain could both be charged.
+		return fmt.Errorf("billingqueue: job %d is no longer this run's (state %s, attempt %d, ours %d): next attempt not scheduled", job.ID, done.State, done.Attempt, job.Attempt)
 	}
 	if err := w.q.tx.commit(ctx, tx); err != nil {
 		return fmt.Errorf("billingqueue: commit: %w", err)
 	}
 	return nil
+}
+
+// lasting reports whether an HTTP status means "not processed, and may stay
+// so for a while": 401, 403, 408, 429.
+func lasting(status int) bool {
+	return status == 401 || status == 403 || status == 408 || status == 429
 }
 
 // classify maps the SDK's outcome onto Output.
@@ -200,6 +222,13 @@ func classify(a ChargeArgs, p *iamport.Payment, err error) Output {
 	case errors.As(err, &ve):
 		out.Outcome = OutcomeRefused
 		out.Message = ve.Error()
+	case errors.Is(err, iamport.ErrUnauthorized) || errors.As(err, &ae) && lasting(ae.StatusCode):
+		// The request was not processed, and the cause (the key pair, a rate
+		// limit) may last: cancelling the month for it would be wrong.
+		out.Outcome, out.retryLater = OutcomeNotCharged, true
+		if ae != nil {
+			out.Code, out.Message = ae.Code, ae.Message
+		}
 	case errors.Is(err, iamport.ErrNotCharged):
 		out.Outcome = OutcomeNotCharged
 	case errors.As(err, &ae) && ae.StatusCode != 0 && ae.StatusCode < 500:
