@@ -155,3 +155,15 @@ func ExampleClient_SchedulePayments() {
 	// 1 scheduled <nil>
 	// executed paid <nil>
 }
+
+// Int64 fills an optional amount without a temporary variable.
+func ExampleInt64() {
+	p := &iamport.Payment{ImpUID: "imp_123456789012", Amount: 10000, CancelAmount: 2000}
+	req := &iamport.CancelPaymentRequest{
+		ImpUID:   p.ImpUID,
+		Amount:   3000,
+		Checksum: iamport.Int64(p.Refundable()), // Iamport refuses the cancel if the balance is no longer 8000
+	}
+	fmt.Println(*req.Checksum)
+	// Output: 8000
+}
