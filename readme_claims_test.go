@@ -97,10 +97,20 @@ func TestReadmeDefaults(t *testing.T) {
 	if _, err := iamport.NewClient("k", "s", iamport.WithTimeout(10*time.Second), iamport.WithSettleWindow(11*time.Second)); err != nil {
 		t.Errorf("timeout 10s, window 11s: %v", err)
 	}
-	// A short window without WithTimeout is accepted (the attempts get a
-	// timeout it covers).
-	if _, err := iamport.NewClient("k", "s", iamport.WithSettleWindow(3*time.Second)); err != nil {
-		t.Errorf("window 3s alone: %v", err)
+	// The http.Client's Timeout counts when it is the shorter.
+	hc := iamport.WithHTTPClient(&http.Client{Timeout: 10 * time.Second})
+	if _, err := iamport.NewClient("k", "s", hc, iamport.WithTimeout(20*time.Second), iamport.WithSettleWindow(5*time.Second)); !errors.Is(err, iamport.ErrInvalidRequest) {
+		t.Errorf("timeout 20s, http.Client 10s, window 5s: err = %v; want a refusal", err)
+	}
+	// A window set alone is accepted (the attempts get a timeout it covers).
+	for _, opts := range [][]iamport.Option{
+		{iamport.WithSettleWindow(3 * time.Second)},
+		{hc, iamport.WithSettleWindow(5 * time.Second)},
+		{hc, iamport.WithSettleWindow(40 * time.Second)},
+	} {
+		if _, err := iamport.NewClient("k", "s", opts...); err != nil {
+			t.Errorf("a window alone: %v", err)
+		}
 	}
 }
 
