@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/billingkr/iamport-go/internal/hook"
+	"github.com/billingkr/iamport-go/internal/retry"
 )
 
 // Version is this SDK's version, sent in the User-Agent header.
@@ -97,18 +98,7 @@ type clock struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-func realClock() clock {
-	return clock{now: time.Now, sleep: func(ctx context.Context, d time.Duration) error {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}}
-}
+func realClock() clock { return clock{now: time.Now, sleep: retry.Sleep} }
 
 func init() {
 	hook.ClientClock = func(now func() time.Time, sleep func(context.Context, time.Duration) error) any {

@@ -77,9 +77,3 @@ func (p RetryPolicy) backoff(attempt int, h http.Header) time.Duration {
 	return retry.Backoff(attempt, p.MinBackoff, p.MaxBackoff, retry.Jitter(p.Jitter))
 }
 
-func (p RetryPolicy) sleep(ctx context.Context, d time.Duration) error {
-	if p.Sleep != nil {
-		return p.Sleep(ctx, d)
-	}
-	return retry.Sleep(ctx, d)
-}

@@ -178,13 +178,13 @@ func (c *Client) settle(ctx context.Context, w *write, tr *sendTrace, cause erro
 			case isAbsent && !seen && !tr.timedOut:
 				return nil, w.notApplied(cause)
 			case seen:
-				return nil, w.unknown(errors.Join(cause, errors.New("Iamport showed this write in progress and has not settled it")))
+				return nil, w.unknown(errors.Join(cause, errors.New("iamport showed this write in progress and has not settled it")))
 			case tr.timedOut && isAbsent:
 				return nil, w.unknown(errors.Join(cause, errors.New("the request was cut by the client's timeout: Iamport may still be processing it")))
 			case lastErr != nil:
 				return nil, w.unknown(errors.Join(cause, lastErr))
 			}
-			return nil, w.unknown(errors.Join(cause, errors.New("Iamport has shown no payment that settles this write")))
+			return nil, w.unknown(errors.Join(cause, errors.New("iamport has shown no payment that settles this write")))
 		}
 		wait := min(retry.Backoff(attempt, settleMinWait, settleMaxWait, retry.Equal), deadline.Sub(t))
 		if err := c.sleep(ctx, wait); err != nil {

@@ -196,19 +196,6 @@ func (s *Server) Close() {
 // now is the server's own clock: Clock().Now() + skew.
 func (s *Server) now() time.Time { return s.clock.Now().Add(s.skew) }
 
-// sleep waits d of real time or until the server closes.
-func (s *Server) sleep(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-s.closing:
-	}
-}
-
 // faultSleep waits d for FaultDelay and FaultSlowPG: until the server's
 // Clock has moved d forward (by Advance, Set, or an iamporttest client's
 // waits) or d of real time has passed, whichever comes first, or until the
