@@ -180,9 +180,10 @@ func WithUserAgent(ua string) Option {
 // has no such payment (or no such cancel) before the SDK reports
 // ErrNotCharged (ErrNotApplied); default DefaultSettleWindow. It must be
 // longer than the attempt timeout: NewClient refuses a window that is not
-// longer than WithTimeout's (or the http.Client's Timeout); without
-// WithTimeout, a short window gives the attempts a timeout of two thirds of
-// it.
+// longer than the timeout given with WithTimeout (or, with WithTimeout, the
+// http.Client's Timeout when shorter); a window given without WithTimeout
+// sets the attempts' timeout to two thirds of it when the default would not
+// fit.
 func WithSettleWindow(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
