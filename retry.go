@@ -76,4 +76,3 @@ func (p RetryPolicy) backoff(attempt int, h http.Header) time.Duration {
 	}
 	return retry.Backoff(attempt, p.MinBackoff, p.MaxBackoff, retry.Jitter(p.Jitter))
 }
-
