@@ -50,8 +50,11 @@ type write struct {
 	key string   // merchant_uid
 	imp string   // imp_uid, when known
 	req *request // the POST
-	// judge says what a payment (the POST's answer or a lookup's) shows.
+	// judge says what a payment (a lookup's, and the POST's answer unless
+	// answered is set) shows.
 	judge func(p *Payment) verdict
+	// answered, when set, judges the payment in the POST's own answer.
+	answered func(p *Payment) verdict
 	// lookup asks Iamport once about the result, without retries.
 	lookup func(ctx context.Context) (*Payment, error)
 	// refused decides a refusal of the first attempt; nil: the refusal
@@ -99,7 +102,11 @@ func (c *Client) run(ctx context.Context, w *write) (*Payment, error) {
 		if cerr != nil {
 			err = &DecodeError{Method: w.req.method, Path: w.req.path, StatusCode: http.StatusOK, Err: cerr}
 		} else {
-			switch v := w.judge(p); v {
+			judge := w.judge
+			if w.answered != nil {
+				judge = w.answered
+			}
+			switch v := judge(p); v {
 			case applied, declined:
 				return result(v, p)
 			default:

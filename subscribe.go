@@ -321,7 +321,7 @@ func (c *Client) AgainPayment(ctx context.Context, req *AgainPaymentRequest) (*P
 func (c *Client) charge(ctx context.Context, op string, req *request, merchantUID string, ours func(*Payment) bool) (*Payment, error) {
 	began := c.cfg.clock.now()
 	w := &write{op: op, key: merchantUID, req: req}
-	w.judge = func(p *Payment) verdict {
+	judge := func(p *Payment, lookup bool) verdict {
 		if p.MerchantUID != merchantUID || !ours(p) {
 			return notEvidence
 		}
@@ -329,7 +329,7 @@ func (c *Client) charge(ctx context.Context, op string, req *request, merchantUI
 		case PaymentPaid, PaymentCancelled:
 			return applied
 		case PaymentFailed:
-			if c.certainlyBefore(p.StartedAt, began) {
+			if lookup && c.certainlyBefore(p.StartedAt, began) {
 				return absent // the newest payment is an earlier attempt's
 			}
 			return declined
@@ -338,6 +338,10 @@ func (c *Client) charge(ctx context.Context, op string, req *request, merchantUI
 		}
 		return notEvidence
 	}
+	w.judge = func(p *Payment) verdict { return judge(p, true) }
+	// Iamport's own answer to this request is this request's payment:
+	// its decline needs no clock.
+	w.answered = func(p *Payment) verdict { return judge(p, false) }
 	w.lookup = func(ctx context.Context) (*Payment, error) { return c.findForSettle(ctx, merchantUID, false) }
 	w.refused = func(ctx context.Context, ae *APIError) (*Payment, error) {
 		p, err := c.findForSettle(ctx, merchantUID, true)

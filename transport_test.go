@@ -3,6 +3,7 @@ package iamport
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -142,4 +143,35 @@ func TestNoRedirectIsFollowed(t *testing.T) {
 	assert.False(t, ae.FromIamport(), "a redirect is not Iamport's answer")
 	assert.NotErrorIs(t, err, ErrNotFound)
 	assert.Zero(t, elsewhere.Load())
+}
+
+// TestDirectDeclineNeedsNoClock: Iamport's own answer to a charge is that
+// charge's payment, whatever its started_at says against the clock measured
+// at getToken (a fake whose clock stands still, a server whose clocks
+// disagree): its decline is a decline, never "not charged".
+func TestDirectDeclineNeedsNoClock(t *testing.T) {
+	var posts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now().Unix()
+		switch r.URL.Path {
+		case "/users/getToken":
+			// The token's clock is an hour ahead of the payments' clock.
+			_, _ = io.WriteString(w, `{"code":0,"response":{"access_token":"t","now":`+itoa(int(now+3600))+`,"expired_at":`+itoa(int(now+3600+1800))+`}}`)
+		case "/subscribe/payments/again":
+			posts.Add(1)
+			p := paymentJSON("imp_d", "m_decline", "cust_1", 1000, "failed")
+			b, _ := json.Marshal(map[string]any{"code": 0, "response": p})
+			_, _ = w.Write(b)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient("k", "s", WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, err = c.AgainPayment(context.Background(), &AgainPaymentRequest{CustomerUID: "cust_1", MerchantUID: "m_decline", Amount: 1000})
+	var pf *PaymentFailedError
+	require.ErrorAs(t, err, &pf)
+	assert.Equal(t, "imp_d", pf.Payment.ImpUID)
+	assert.Equal(t, int64(1), posts.Load())
 }
