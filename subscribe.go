@@ -272,9 +272,10 @@ func (r *AgainPaymentRequest) body() *againBody {
 //
 //   - a payment is this call's only when its merchant_uid, customer_uid
 //     (non-empty), amount and currency equal req's; paid → outcome 1;
-//     failed → outcome 2, unless it certainly started before this call (an
-//     earlier attempt's, judged on the server's clock as bounded by the
-//     getToken round trip, with a 5 s margin);
+//     failed → outcome 2, unless the lookup's payment certainly started
+//     before this call (an earlier attempt's, judged on the server's clock
+//     as bounded by the getToken round trip, with a 5 s margin; Iamport's
+//     own answer to the request needs no clock: its decline is this call's);
 //   - outcome 3 needs Iamport's own "no such payment" (its envelope: a
 //     proxy's 404 page or a 5xx proves nothing) at least the settle window
 //     after the write, no lookup ever having seen the payment "ready", and a
