@@ -119,44 +119,17 @@ func (r OnetimePaymentRequest) LogValue() slog.Value {
 	}, cardAttrs(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC)...)...)
 }
 
-// MarshalJSON writes the request for logs and debugging, card data masked
-// (card_number as "409202******5678", the expiry, birth, pwd_2digit and CVC
-// as "[redacted]"); the other fields under their API names, Amount in the
-// currency's minor unit. It is not what OnetimePayment sends, and it cannot
-// be decoded back into a request.
+// MarshalJSON writes the request for logs and debugging: the JSON that
+// OnetimePayment sends (fields under their API names, amounts in the API's
+// form), with the card data masked (card_number as "409202******5678", the
+// expiry, birth, pwd_2digit, CVC and secure_3d_token as "[redacted]"). It
+// cannot be decoded back into a request.
 func (r OnetimePaymentRequest) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		MerchantUID string `json:"merchant_uid"`
-		Amount      int64  `json:"amount"`
-		Currency    string `json:"currency,omitempty"`
-		TaxFree     int64  `json:"tax_free,omitempty"`
-		VatAmount   *int64 `json:"vat_amount,omitempty"`
-		Name        string `json:"name,omitempty"`
-		CustomerUID string `json:"customer_uid,omitempty"`
-		PG          string `json:"pg,omitempty"`
-		ChannelKey  string `json:"channel_key,omitempty"`
-		maskedCard
-		BuyerName              string `json:"buyer_name,omitempty"`
-		BuyerEmail             string `json:"buyer_email,omitempty"`
-		BuyerTel               string `json:"buyer_tel,omitempty"`
-		BuyerAddr              string `json:"buyer_addr,omitempty"`
-		BuyerPostcode          string `json:"buyer_postcode,omitempty"`
-		CardQuota              int    `json:"card_quota,omitempty"`
-		InterestFreeByMerchant *bool  `json:"interest_free_by_merchant,omitempty"`
-		UseCardPoint           *bool  `json:"use_card_point,omitempty"`
-		CustomData             string `json:"custom_data,omitempty"`
-		NoticeURL              string `json:"notice_url,omitempty"`
-		BrowserIP              string `json:"browser_ip,omitempty"`
-		ProductType            string `json:"product_type,omitempty"`
-		PromotionID            string `json:"promotion_id,omitempty"`
-	}{
-		MerchantUID: r.MerchantUID, Amount: r.Amount, Currency: r.Currency, TaxFree: r.TaxFree, VatAmount: r.VatAmount,
-		Name: r.Name, CustomerUID: r.CustomerUID, PG: r.PG, ChannelKey: r.ChannelKey,
-		maskedCard: newMaskedCard(r.CardNumber, r.Expiry, r.Birth, r.Pwd2Digit, r.CVC),
-		BuyerName:  r.BuyerName, BuyerEmail: r.BuyerEmail, BuyerTel: r.BuyerTel, BuyerAddr: r.BuyerAddr, BuyerPostcode: r.BuyerPostcode,
-		CardQuota: r.CardQuota, InterestFreeByMerchant: r.InterestFreeByMerchant, UseCardPoint: r.UseCardPoint,
-		CustomData: r.CustomData, NoticeURL: r.NoticeURL, BrowserIP: r.BrowserIP, ProductType: r.ProductType, PromotionID: r.PromotionID,
-	})
+	b := r.body()
+	b.CardNumber = maskCardNumber(r.CardNumber)
+	b.Expiry, b.Birth, b.Pwd2Digit, b.CVC = redacted(r.Expiry), redacted(r.Birth), redacted(r.Pwd2Digit), redacted(r.CVC)
+	b.Secure3DTok = redacted(r.Secure3DToken)
+	return json.Marshal(b)
 }
 
 // ---- IssueBillingKeyRequest ----
